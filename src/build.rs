@@ -1,0 +1,263 @@
+//! The one build step: a validated [`ModelSpec`] becomes a runnable [`Network`].
+//! Every random draw comes from a stream bound to (seed, purpose, projection or population, block),
+//! so the network is identical for any number of threads.
+
+use crate::error::Result;
+use crate::input::{CurrentDrive, Drives, PoissonDrive, SpikeDrive};
+use crate::network::{Network, Population};
+use crate::quantity::Quantity;
+use crate::rng::{self, Purpose};
+use crate::spec::{Connectivity, InputSpec, ModelSpec};
+use crate::synapse::{connect, Delays, Projection, Ring};
+use rayon::prelude::*;
+
+fn to_steps(ms: f64, dt: f64) -> u64 {
+    (ms / dt).round() as u64
+}
+
+/// Build the network with the spec's seed.
+pub fn build(spec: &ModelSpec) -> Result<Network> {
+    build_with_seed(spec, spec.simulation.seed)
+}
+
+/// Build the network with another seed.
+pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
+    let dt = spec.simulation.dt;
+    let mut populations: Vec<Population> =
+        spec.populations
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let mut dynamics = p.neuron.build(p.size, dt);
+                // Initial values: one stream per (population, block); variables in name order.
+                let blocks = p.size.div_ceil(rng::BLOCK);
+                for (vi, (var, q)) in p.initial.iter().enumerate() {
+                    if let Some(values) = dynamics.var_mut(var) {
+                        match q.as_constant() {
+                            Some(c) => values.iter_mut().for_each(|x| *x = c),
+                            None => {
+                                values.par_chunks_mut(rng::BLOCK).enumerate().for_each(
+                                    |(b, chunk)| {
+                                        let mut r = rng::stream(
+                                            seed,
+                                            Purpose::Init,
+                                            (k as u64) << 16 | vi as u64,
+                                            b as u64,
+                                        );
+                                        for x in chunk {
+                                            *x = q.sample(&mut r, var.starts_with("g_"));
+                                        }
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+                let rngs = (0..blocks)
+                    .map(|b| rng::stream(seed, Purpose::Drive, k as u64, b as u64))
+                    .collect();
+                Population {
+                    name: p.name.clone(),
+                    kind: p.kind,
+                    size: p.size,
+                    spec: p.neuron.clone(),
+                    dynamics,
+                    ring_exc: Ring::new(0, 0),
+                    ring_inh: Ring::new(0, 0),
+                    rngs,
+                }
+            })
+            .collect();
+
+    let mut projections = Vec::with_capacity(spec.projections.len());
+    for (k, pr) in spec.projections.iter().enumerate() {
+        let pre = spec.population_index(&pr.pre).expect("validated");
+        let post = spec.population_index(&pr.post).expect("validated");
+        let (n_pre, n_post) = (spec.populations[pre].size, spec.populations[post].size);
+        let csr = connect::build(&pr.connectivity, n_pre, n_post, pre == post, seed, k as u64);
+        let n = csr.targets.len();
+        let blocks = n_pre.div_ceil(rng::BLOCK);
+        // Draw a per-synapse quantity row-block by row-block (stream per block of presynaptic rows).
+        let draw = |q: &Quantity, salt: u64, clip: bool| -> Vec<f64> {
+            let mut out = vec![0.0; n];
+            let mut parts: Vec<&mut [f64]> = Vec::with_capacity(blocks);
+            let mut rest = out.as_mut_slice();
+            for b in 0..blocks {
+                let hi =
+                    csr.row_ptr[((b + 1) * rng::BLOCK).min(n_pre)] - csr.row_ptr[b * rng::BLOCK];
+                let (a, r) = rest.split_at_mut(hi as usize);
+                parts.push(a);
+                rest = r;
+            }
+            parts.into_par_iter().enumerate().for_each(|(b, part)| {
+                let mut r = rng::stream(seed, Purpose::Values, (k as u64) << 1 | salt, b as u64);
+                for x in part.iter_mut() {
+                    *x = q.sample(&mut r, clip);
+                }
+            });
+            out
+        };
+        let explicit = match &pr.connectivity {
+            Connectivity::Explicit { weight, delay, .. } => Some((weight, delay)),
+            _ => None,
+        };
+        let weights: Vec<f32> = match (explicit.and_then(|e| e.0.as_ref()), pr.weight.as_constant())
+        {
+            (Some(ws), _) => csr.order.iter().map(|&s| ws[s as usize] as f32).collect(),
+            (None, Some(c)) => vec![c as f32; n],
+            (None, None) => draw(&pr.weight, 0, true)
+                .into_iter()
+                .map(|x| x as f32)
+                .collect(),
+        };
+        let delay_q = pr.delay.clone().unwrap_or(Quantity::Constant(dt));
+        let clamp_steps = |ms: f64| to_steps(ms, dt).clamp(1, u16::MAX as u64) as u16;
+        let delays = match (explicit.and_then(|e| e.1.as_ref()), delay_q.as_constant()) {
+            (Some(ds), _) => Delays::PerSynapse(
+                csr.order
+                    .iter()
+                    .map(|&s| clamp_steps(ds[s as usize]))
+                    .collect(),
+            ),
+            (None, Some(c)) => Delays::Constant(clamp_steps(c) as u32),
+            (None, None) => Delays::PerSynapse(
+                draw(&delay_q, 1, true)
+                    .into_iter()
+                    .map(clamp_steps)
+                    .collect(),
+            ),
+        };
+        let max_delay = match &delays {
+            Delays::Constant(d) => *d,
+            Delays::PerSynapse(v) => v.iter().copied().max().unwrap_or(1) as u32,
+        };
+        projections.push(Projection {
+            name: pr.resolved_name(),
+            pre,
+            post,
+            receptor: spec.populations[pre].kind,
+            row_ptr: csr.row_ptr,
+            targets: csr.targets,
+            weights,
+            delays,
+            max_delay,
+        });
+    }
+
+    for (k, p) in populations.iter_mut().enumerate() {
+        if p.spec.is_source() {
+            continue;
+        }
+        let max_delay = projections
+            .iter()
+            .filter(|pr| pr.post == k)
+            .map(|pr| pr.max_delay)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        p.ring_exc = Ring::new(p.size, max_delay);
+        p.ring_inh = Ring::new(p.size, max_delay);
+    }
+
+    let mut drives = Drives::default();
+    for inp in &spec.inputs {
+        let pop = spec.population_index(inp.target()).expect("validated");
+        match inp {
+            InputSpec::Poisson {
+                rate,
+                count,
+                weight,
+                receptor,
+                neurons,
+                ..
+            } => {
+                drives.poisson.push(PoissonDrive::new(
+                    pop,
+                    *receptor,
+                    *weight,
+                    rate * *count as f64 * dt * 1e-3,
+                    neurons.clone(),
+                ));
+            }
+            InputSpec::SpikeTimes {
+                times,
+                neurons,
+                weight,
+                receptor,
+                ..
+            } => {
+                let targets: Vec<u32> = neurons
+                    .clone()
+                    .unwrap_or_else(|| (0..spec.populations[pop].size as u32).collect());
+                let mut events: Vec<(u64, u32)> = times
+                    .iter()
+                    .flat_map(|t| targets.iter().map(move |&i| (to_steps(*t, dt), i)))
+                    .collect();
+                events.sort_unstable();
+                drives.spikes.push(SpikeDrive {
+                    pop,
+                    receptor: *receptor,
+                    weight: *weight,
+                    events,
+                    cursor: 0,
+                });
+            }
+            InputSpec::Current {
+                amplitude,
+                start,
+                stop,
+                neurons,
+                ..
+            } => {
+                let mut changes = vec![(to_steps(*start, dt), *amplitude)];
+                if let Some(s) = stop {
+                    changes.push((to_steps(*s, dt), 0.0));
+                }
+                drives.currents.push(CurrentDrive {
+                    pop,
+                    neurons: neurons.clone(),
+                    changes,
+                    active: 0.0,
+                    cursor: 0,
+                });
+            }
+            InputSpec::StepCurrent {
+                times,
+                amplitudes,
+                neurons,
+                ..
+            } => {
+                let changes = times
+                    .iter()
+                    .zip(amplitudes)
+                    .map(|(t, a)| (to_steps(*t, dt), *a))
+                    .collect();
+                drives.currents.push(CurrentDrive {
+                    pop,
+                    neurons: neurons.clone(),
+                    changes,
+                    active: 0.0,
+                    cursor: 0,
+                });
+            }
+        }
+        if matches!(
+            inp,
+            InputSpec::Current { .. } | InputSpec::StepCurrent { .. }
+        ) {
+            if let Some(c) = populations[pop].dynamics.common_mut() {
+                c.ext
+                    .get_or_insert_with(|| vec![0.0; spec.populations[pop].size]);
+            }
+        }
+    }
+
+    Ok(Network {
+        dt,
+        seed,
+        populations,
+        projections,
+        drives,
+        step: 0,
+    })
+}

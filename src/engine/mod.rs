@@ -1,0 +1,639 @@
+//! The engine: advances a [`Network`] step by step in a fixed, documented order and hands each
+//! step's spikes to a [`Recorder`]. It orchestrates; all state lives in the network.
+//!
+//! # Step order (step k advances the state from (k-1)·dt to k·dt)
+//! 1. **Drive, serial.** Current inputs whose change time is (k-1)·dt take effect; input spikes at
+//!    k·dt are added to the inputs arriving at step k.
+//! 2. **Deliver and integrate, per chunk of postsynaptic neurons (threads).** For every
+//!    projection, each spike of step k-1 adds its weight to the target's ring-buffer slot for step
+//!    k-1+delay (delay >= 1, so never into the past); Poisson drive adds its events of step k; each
+//!    neuron is propagated from (k-1)·dt to k·dt (refractory neurons stay clamped and count down),
+//!    then the inputs arriving at step k are added to its synaptic variables; threshold and reset.
+//! 3. **Gather, serial.** Spikes of step k are collected in neuron order (chunk by chunk), spike
+//!    sources add theirs, statistics are updated, and the recorder sees the step.
+//!
+//! A spike emitted at step t with delay d therefore reaches the synaptic variable at step t+d
+//! exactly, and affects the membrane potential from step t+d+1 on (as in NEST).
+//!
+//! # Threads and determinism
+//! Each population is cut into `threads` chunks made of whole random-stream blocks
+//! ([`crate::rng::BLOCK`] neurons). A chunk owns its neurons' state, ring-buffer entries and
+//! random streams; it reads every spike and takes the part of each CSR row whose targets it owns
+//! (rows are sorted by target). Each neuron receives its inputs in the same order (projection,
+//! spike, synapse) whatever the chunking, so results are bit-identical for any number of threads.
+
+pub mod timers;
+
+use crate::error::Result;
+use crate::io::Recorder;
+use crate::network::Network;
+use crate::neuron::{detect, lif_coba, lif_cuba, lif_delta, Dynamics};
+use crate::rng::{uniform, Rng, BLOCK};
+use crate::spec::Kind;
+use crate::synapse::Delays;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+pub use timers::Timers;
+
+/// Per-population spike statistics, updated at every spike.
+#[derive(Clone, Debug, Default)]
+pub struct SpikeStats {
+    /// Spikes per neuron.
+    pub count: Vec<u32>,
+    /// Step of the last spike (u64::MAX: none yet).
+    pub last: Vec<u64>,
+    /// Sum of inter-spike intervals, steps.
+    pub isi_sum: Vec<f64>,
+    /// Sum of squared inter-spike intervals, steps².
+    pub isi_sq: Vec<f64>,
+}
+
+impl SpikeStats {
+    fn new(n: usize) -> Self {
+        SpikeStats {
+            count: vec![0; n],
+            last: vec![u64::MAX; n],
+            isi_sum: vec![0.0; n],
+            isi_sq: vec![0.0; n],
+        }
+    }
+
+    /// Total spikes.
+    pub fn total(&self) -> u64 {
+        self.count.iter().map(|&c| c as u64).sum()
+    }
+
+    /// Mean over neurons with at least two intervals of the ISI coefficient of variation.
+    pub fn mean_cv(&self) -> Option<f64> {
+        let mut acc = 0.0;
+        let mut n = 0usize;
+        for i in 0..self.count.len() {
+            let m = self.count[i] as f64 - 1.0;
+            if m >= 2.0 {
+                let mean = self.isi_sum[i] / m;
+                let var = (self.isi_sq[i] / m - mean * mean).max(0.0) * m / (m - 1.0);
+                if mean > 0.0 {
+                    acc += var.sqrt() / mean;
+                    n += 1;
+                }
+            }
+        }
+        (n > 0).then(|| acc / n as f64)
+    }
+}
+
+/// A simulation: a network, its thread pool and per-step buffers.
+pub struct Simulation {
+    net: Network,
+    threads: usize,
+    pool: Option<rayon::ThreadPool>,
+    /// ranges[pop][chunk] = (lo, hi)
+    ranges: Vec<Vec<(u32, u32)>>,
+    /// Spikes of the last completed step, per population.
+    spikes: Vec<Vec<u32>>,
+    /// Per-chunk spike buffers, [chunk][pop].
+    chunk_spikes: Vec<Vec<Vec<u32>>>,
+    /// Projections onto each population.
+    onto: Vec<Vec<usize>>,
+    /// Poisson drives onto each population.
+    poisson_onto: Vec<Vec<usize>>,
+    /// Sum of out-degrees per neuron, per population (for event counts).
+    out_degree: Vec<Vec<u32>>,
+    /// Spike statistics per population.
+    pub stats: Vec<SpikeStats>,
+    /// Synaptic events delivered (spikes × out-degree).
+    pub syn_events: u64,
+    /// Stage timers (on with `set_timings(true)`).
+    pub timers: Timers,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// All requested steps were simulated.
+    Completed,
+    /// Stopped early at the caller's request (Ctrl-C).
+    Interrupted,
+}
+
+impl Simulation {
+    /// Wrap a network; `threads` = 0 means all cores.
+    pub fn new(net: Network, threads: usize) -> Result<Self> {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        } else {
+            threads
+        };
+        let pool = if threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| {
+                        crate::Error::Usage(format!("cannot start {threads} threads: {e}"))
+                    })?,
+            )
+        } else {
+            None
+        };
+        let np = net.populations.len();
+        let ranges = net
+            .populations
+            .iter()
+            .map(|p| {
+                let blocks = p.size.div_ceil(BLOCK);
+                (0..threads)
+                    .map(|c| {
+                        let b0 = c * blocks / threads;
+                        let b1 = (c + 1) * blocks / threads;
+                        (
+                            (b0 * BLOCK).min(p.size) as u32,
+                            (b1 * BLOCK).min(p.size) as u32,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let onto = (0..np)
+            .map(|p| {
+                net.projections
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, pr)| pr.post == p)
+                    .map(|(k, _)| k)
+                    .collect()
+            })
+            .collect();
+        let poisson_onto = (0..np)
+            .map(|p| {
+                net.drives
+                    .poisson
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.pop == p)
+                    .map(|(k, _)| k)
+                    .collect()
+            })
+            .collect();
+        let mut out_degree: Vec<Vec<u32>> =
+            net.populations.iter().map(|p| vec![0; p.size]).collect();
+        for pr in &net.projections {
+            for (j, d) in out_degree[pr.pre].iter_mut().enumerate() {
+                *d += pr.row(j).len() as u32;
+            }
+        }
+        let stats = net
+            .populations
+            .iter()
+            .map(|p| SpikeStats::new(p.size))
+            .collect();
+        Ok(Simulation {
+            spikes: vec![Vec::new(); np],
+            chunk_spikes: vec![vec![Vec::new(); np]; threads],
+            net,
+            threads,
+            pool,
+            ranges,
+            onto,
+            poisson_onto,
+            out_degree,
+            stats,
+            syn_events: 0,
+            timers: Timers::default(),
+        })
+    }
+
+    /// The network.
+    pub fn net(&self) -> &Network {
+        &self.net
+    }
+
+    /// Mutable network (between steps).
+    pub fn net_mut(&mut self) -> &mut Network {
+        &mut self.net
+    }
+
+    /// Give the network back.
+    pub fn into_network(self) -> Network {
+        self.net
+    }
+
+    /// Threads used.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Spikes of the last completed step, per population (local neuron indices, ascending).
+    pub fn last_spikes(&self) -> &[Vec<u32>] {
+        &self.spikes
+    }
+
+    /// Switch stage timers on or off.
+    pub fn set_timings(&mut self, on: bool) {
+        self.timers.enabled = on;
+    }
+
+    /// Run `steps` steps, calling `recorder` after each and `progress` every `every` steps; stops
+    /// at the end of the current step when `stop` becomes true.
+    pub fn run(
+        &mut self,
+        steps: u64,
+        recorder: &mut dyn Recorder,
+        stop: &AtomicBool,
+        mut progress: impl FnMut(u64),
+    ) -> Result<RunEnd> {
+        let every = 200;
+        for s in 0..steps {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(RunEnd::Interrupted);
+            }
+            self.step();
+            let t0 = self.timers.start();
+            recorder.record(&self.net, &self.spikes)?;
+            self.timers.add_record(t0);
+            if (s + 1) % every == 0 || s + 1 == steps {
+                progress(s + 1);
+            }
+        }
+        Ok(RunEnd::Completed)
+    }
+
+    /// Advance one step (see the module documentation for the order).
+    pub fn step(&mut self) {
+        let k = self.net.step + 1;
+        let t0 = self.timers.start();
+        let (d0, i0) = (self.timers.deliver, self.timers.integrate);
+        self.apply_drives(k);
+        let ctx = Ctx::new(
+            &mut self.net,
+            &self.spikes,
+            &self.ranges,
+            &self.onto,
+            &self.poisson_onto,
+            k,
+            self.timers.enabled,
+        );
+        let timed = self.timers.enabled;
+        match &self.pool {
+            None => {
+                let out = &mut self.chunk_spikes[0];
+                // SAFETY: one chunk covering every neuron; nothing else accesses the network meanwhile.
+                let (d, i) = unsafe { ctx.process_chunk(0, out) };
+                if timed {
+                    self.timers.deliver += d;
+                    self.timers.integrate += i;
+                }
+            }
+            Some(pool) => {
+                let ctx = &ctx;
+                let times: Vec<(f64, f64)> = pool.install(|| {
+                    self.chunk_spikes
+                        .par_iter_mut()
+                        .enumerate()
+                        // SAFETY: chunks own disjoint neuron ranges (see Ctx::process_chunk).
+                        .map(|(c, out)| unsafe { ctx.process_chunk(c, out) })
+                        .collect()
+                });
+                if timed {
+                    // Wall time of the region, split in proportion to the first chunk's stages.
+                    let (d, i) = times[0];
+                    self.timers.deliver += d;
+                    self.timers.integrate += i;
+                }
+            }
+        }
+        self.timers.add_other(
+            t0,
+            (self.timers.deliver - d0) + (self.timers.integrate - i0),
+        );
+        let t1 = self.timers.start();
+        self.gather(k);
+        self.net.step = k;
+        self.timers.add_gather(t1);
+    }
+
+    fn apply_drives(&mut self, k: u64) {
+        let net = &mut self.net;
+        for d in &mut net.drives.spikes {
+            while d.cursor < d.events.len() && d.events[d.cursor].0 < k {
+                d.cursor += 1;
+            }
+            let pop = &mut net.populations[d.pop];
+            let ring = match d.receptor {
+                Kind::Excitatory => &mut pop.ring_exc,
+                Kind::Inhibitory => &mut pop.ring_inh,
+            };
+            let off = ring.slot_offset(k);
+            while d.cursor < d.events.len() && d.events[d.cursor].0 == k {
+                ring.data[off + d.events[d.cursor].1 as usize] += d.weight;
+                d.cursor += 1;
+            }
+        }
+        let mut changed = false;
+        for c in &mut net.drives.currents {
+            while c.cursor < c.changes.len() && c.changes[c.cursor].0 < k {
+                c.active = c.changes[c.cursor].1;
+                c.cursor += 1;
+                changed = true;
+            }
+        }
+        if changed {
+            // Recompute external input as the sum of active amplitudes (exact on/off).
+            for p in net.populations.iter_mut() {
+                if let Some(ext) = p.dynamics.common_mut().and_then(|c| c.ext.as_mut()) {
+                    ext.iter_mut().for_each(|x| *x = 0.0);
+                }
+            }
+            for c in &net.drives.currents {
+                if let Some(ext) = net.populations[c.pop]
+                    .dynamics
+                    .common_mut()
+                    .and_then(|cm| cm.ext.as_mut())
+                {
+                    match &c.neurons {
+                        None => ext.iter_mut().for_each(|x| *x += c.active),
+                        Some(ns) => ns.iter().for_each(|&i| ext[i as usize] += c.active),
+                    }
+                }
+            }
+        }
+    }
+
+    fn gather(&mut self, k: u64) {
+        for (p, pop) in self.net.populations.iter_mut().enumerate() {
+            let s = &mut self.spikes[p];
+            s.clear();
+            match &mut pop.dynamics {
+                Dynamics::PoissonSource(src) => src.step(&mut pop.rngs, s),
+                Dynamics::SpikeSource(src) => src.step(k, s),
+                _ => {
+                    for c in &self.chunk_spikes {
+                        s.extend_from_slice(&c[p]);
+                    }
+                }
+            }
+            let st = &mut self.stats[p];
+            let deg = &self.out_degree[p];
+            for &i in s.iter() {
+                let i = i as usize;
+                st.count[i] += 1;
+                if st.last[i] != u64::MAX {
+                    let isi = (k - st.last[i]) as f64;
+                    st.isi_sum[i] += isi;
+                    st.isi_sq[i] += isi * isi;
+                }
+                st.last[i] = k;
+                self.syn_events += deg[i] as u64;
+            }
+        }
+    }
+}
+
+/// Raw views of one population's mutable state, for the threaded region.
+struct PopRaw {
+    model: RawModel,
+    refr: *mut u32,
+    ext: *const f64,
+    v: *mut f64,
+    v_th: f64,
+    v_reset: f64,
+    refr_steps: u32,
+    ring_e: *mut f64,
+    ring_i: *mut f64,
+    ring_slots: u64,
+    n: usize,
+    rngs: *mut Rng,
+}
+
+enum RawModel {
+    Cuba(*const lif_cuba::LifCubaConsts, *mut f64, *mut f64),
+    Coba(*const lif_coba::LifCobaConsts, *mut f64, *mut f64),
+    Delta(*const lif_delta::LifDeltaConsts),
+    Source,
+}
+
+/// Everything a chunk needs for one step. Raw pointers are taken fresh each step from `&mut
+/// Network`, and only dereferenced inside `process_chunk` for the chunk's own neuron range.
+struct Ctx<'a> {
+    pops: Vec<PopRaw>,
+    net: *const Network,
+    spikes: &'a [Vec<u32>],
+    ranges: &'a [Vec<(u32, u32)>],
+    onto: &'a [Vec<usize>],
+    poisson_onto: &'a [Vec<usize>],
+    k: u64,
+    timed: bool,
+}
+
+// SAFETY: the raw pointers are only used for disjoint neuron ranges, one chunk per thread.
+unsafe impl Sync for Ctx<'_> {}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        net: &mut Network,
+        spikes: &'a [Vec<u32>],
+        ranges: &'a [Vec<(u32, u32)>],
+        onto: &'a [Vec<usize>],
+        poisson_onto: &'a [Vec<usize>],
+        k: u64,
+        timed: bool,
+    ) -> Self {
+        let pops = net
+            .populations
+            .iter_mut()
+            .map(|p| {
+                let n = p.size;
+                let ring_slots = p.ring_exc.slots as u64;
+                let ring_e = p.ring_exc.data.as_mut_ptr();
+                let ring_i = p.ring_inh.data.as_mut_ptr();
+                let rngs = p.rngs.as_mut_ptr();
+                let (model, v, common) = match &mut p.dynamics {
+                    Dynamics::LifCuba(m) => (
+                        RawModel::Cuba(&m.consts, m.i_exc.as_mut_ptr(), m.i_inh.as_mut_ptr()),
+                        m.v.as_mut_ptr(),
+                        Some(&mut m.common),
+                    ),
+                    Dynamics::LifCoba(m) => (
+                        RawModel::Coba(&m.consts, m.g_exc.as_mut_ptr(), m.g_inh.as_mut_ptr()),
+                        m.v.as_mut_ptr(),
+                        Some(&mut m.common),
+                    ),
+                    Dynamics::LifDelta(m) => (
+                        RawModel::Delta(&m.consts),
+                        m.v.as_mut_ptr(),
+                        Some(&mut m.common),
+                    ),
+                    _ => (RawModel::Source, std::ptr::null_mut(), None),
+                };
+                let (refr, ext, v_th, v_reset, refr_steps) = match common {
+                    Some(c) => (
+                        c.refr.as_mut_ptr(),
+                        c.ext.as_ref().map_or(std::ptr::null(), |e| e.as_ptr()),
+                        c.v_th,
+                        c.v_reset,
+                        c.refr_steps,
+                    ),
+                    None => (std::ptr::null_mut(), std::ptr::null(), 0.0, 0.0, 0),
+                };
+                PopRaw {
+                    model,
+                    refr,
+                    ext,
+                    v,
+                    v_th,
+                    v_reset,
+                    refr_steps,
+                    ring_e,
+                    ring_i,
+                    ring_slots,
+                    n,
+                    rngs,
+                }
+            })
+            .collect();
+        Ctx {
+            pops,
+            net: net as *const Network,
+            spikes,
+            ranges,
+            onto,
+            poisson_onto,
+            k,
+            timed,
+        }
+    }
+
+    /// Deliver, drive and integrate chunk `c`; returns (deliver, integrate) seconds when timed.
+    ///
+    /// # Safety
+    /// Chunks must be processed at most once each per step and their neuron ranges must be
+    /// disjoint (they are: `ranges` partitions every population). Only the network's read-only parts
+    /// (projections, drives) are read through `self.net`.
+    unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>]) -> (f64, f64) {
+        let net = &*self.net;
+        let k = self.k;
+        let (mut t_deliver, mut t_integrate) = (0.0, 0.0);
+        for (p, raw) in self.pops.iter().enumerate() {
+            out[p].clear();
+            if matches!(raw.model, RawModel::Source) {
+                continue;
+            }
+            let (lo, hi) = self.ranges[p][c];
+            if lo == hi {
+                continue;
+            }
+            let full = lo == 0 && hi as usize == raw.n;
+            let t0 = self.timed.then(Instant::now);
+            // 1. Deliver the spikes of step k-1.
+            for &pi in &self.onto[p] {
+                let pr = &net.projections[pi];
+                let ring = match pr.receptor {
+                    Kind::Excitatory => raw.ring_e,
+                    Kind::Inhibitory => raw.ring_i,
+                };
+                let pre_spikes = &self.spikes[pr.pre];
+                match &pr.delays {
+                    Delays::Constant(d) => {
+                        let slot =
+                            ring.add((((k - 1 + *d as u64) % raw.ring_slots) as usize) * raw.n);
+                        for &j in pre_spikes {
+                            let r = pr.row_in(j as usize, lo, hi, full);
+                            let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
+                            for (t, w) in ts.iter().zip(ws) {
+                                *slot.add(*t as usize) += *w as f64;
+                            }
+                        }
+                    }
+                    Delays::PerSynapse(ds) => {
+                        for &j in pre_spikes {
+                            let r = pr.row_in(j as usize, lo, hi, full);
+                            for s in r {
+                                let off =
+                                    (((k - 1 + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
+                                *ring.add(off + pr.targets[s] as usize) += pr.weights[s] as f64;
+                            }
+                        }
+                    }
+                }
+            }
+            let slot_k = (((k % raw.ring_slots) as usize) * raw.n) + lo as usize;
+            let len = (hi - lo) as usize;
+            // 2. Poisson drive of step k, block by block from the blocks' streams.
+            for &di in &self.poisson_onto[p] {
+                let d = &net.drives.poisson[di];
+                let ring = match d.receptor {
+                    Kind::Excitatory => raw.ring_e,
+                    Kind::Inhibitory => raw.ring_i,
+                };
+                let b0 = lo as usize / BLOCK;
+                let b1 = (hi as usize).div_ceil(BLOCK);
+                for b in b0..b1 {
+                    let rng = &mut *raw.rngs.add(b);
+                    let (blo, bhi) = (b * BLOCK, ((b + 1) * BLOCK).min(raw.n));
+                    let base = ring.add(((k % raw.ring_slots) as usize) * raw.n);
+                    match &d.neurons {
+                        None => {
+                            for i in blo..bhi {
+                                let e = d.events(uniform(rng));
+                                if e > 0 {
+                                    *base.add(i) += e as f64 * d.weight;
+                                }
+                            }
+                        }
+                        Some(ns) => {
+                            let a = ns.partition_point(|&x| (x as usize) < blo);
+                            for &i in ns[a..].iter().take_while(|&&x| (x as usize) < bhi) {
+                                let e = d.events(uniform(rng));
+                                if e > 0 {
+                                    *base.add(i as usize) += e as f64 * d.weight;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let t1 = self.timed.then(Instant::now);
+            // 3. Integrate and 4. threshold.
+            let sl = |ptr: *mut f64| std::slice::from_raw_parts_mut(ptr.add(lo as usize), len);
+            let in_e = std::slice::from_raw_parts_mut(raw.ring_e.add(slot_k), len);
+            let in_i = std::slice::from_raw_parts_mut(raw.ring_i.add(slot_k), len);
+            let refr = std::slice::from_raw_parts_mut(raw.refr.add(lo as usize), len);
+            let ext = (!raw.ext.is_null())
+                .then(|| std::slice::from_raw_parts(raw.ext.add(lo as usize), len));
+            let v = sl(raw.v);
+            match raw.model {
+                RawModel::Cuba(cst, ie, ii) => {
+                    lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext)
+                }
+                RawModel::Coba(cst, ge, gi) => {
+                    lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext)
+                }
+                RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
+                RawModel::Source => unreachable!(),
+            }
+            detect(
+                v,
+                refr,
+                raw.v_th,
+                raw.v_reset,
+                raw.refr_steps,
+                lo,
+                &mut out[p],
+            );
+            if let (Some(t0), Some(t1)) = (t0, t1) {
+                t_deliver += (t1 - t0).as_secs_f64();
+                t_integrate += t1.elapsed().as_secs_f64();
+            }
+        }
+        (t_deliver, t_integrate)
+    }
+}
+
+/// Stop flag that Ctrl-C sets (see the binary).
+pub fn stop_flag() -> &'static AtomicBool {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    &STOP
+}

@@ -1,0 +1,134 @@
+//! Synapses: one [`Projection`] per declared projection, stored in compressed sparse rows by
+//! presynaptic neuron (u32 targets, f32 weights), each row sorted by target. Delays are integer
+//! steps (>= 1): one value for the whole projection, or one u16 per synapse when drawn from a
+//! distribution. Delivery writes into the postsynaptic population's ring buffers ([`Ring`]), so the
+//! work per step is proportional to spikes × fan-out, never to the number of synapses.
+//!
+//! Rows sorted by target let a thread that owns the postsynaptic neurons `lo..hi` find its part
+//! of a row by binary search: every write is then owned by one thread, and the order in which a
+//! neuron receives its inputs is the same whatever the number of threads (bit-identical results).
+
+pub mod connect;
+
+use crate::spec::Kind;
+
+/// Per-projection delays in steps.
+#[derive(Clone, Debug)]
+pub enum Delays {
+    /// Every synapse has this delay.
+    Constant(u32),
+    /// One delay per synapse, in CSR order.
+    PerSynapse(Vec<u16>),
+}
+
+/// A projection from one population to another (or the same).
+#[derive(Clone, Debug)]
+pub struct Projection {
+    /// Name (unique).
+    pub name: String,
+    /// Index of the presynaptic population.
+    pub pre: usize,
+    /// Index of the postsynaptic population.
+    pub post: usize,
+    /// Receptor, from the presynaptic population's type (Dale's law).
+    pub receptor: Kind,
+    /// Row starts, `n_pre + 1` entries.
+    pub row_ptr: Vec<u64>,
+    /// Postsynaptic neuron (local index) of each synapse.
+    pub targets: Vec<u32>,
+    /// Weight magnitude of each synapse (unit of the postsynaptic model).
+    pub weights: Vec<f32>,
+    /// Delays.
+    pub delays: Delays,
+    /// Largest delay in steps.
+    pub max_delay: u32,
+}
+
+impl Projection {
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// True when the projection has no synapse.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Row of presynaptic neuron `j` as a range into `targets`/`weights`.
+    #[inline]
+    pub fn row(&self, j: usize) -> std::ops::Range<usize> {
+        self.row_ptr[j] as usize..self.row_ptr[j + 1] as usize
+    }
+
+    /// The part of row `j` whose targets lie in `lo..hi`.
+    #[inline]
+    pub fn row_in(&self, j: usize, lo: u32, hi: u32, full: bool) -> std::ops::Range<usize> {
+        let r = self.row(j);
+        if full {
+            return r;
+        }
+        let t = &self.targets[r.clone()];
+        let a = t.partition_point(|&x| x < lo);
+        let b = a + t[a..].partition_point(|&x| x < hi);
+        r.start + a..r.start + b
+    }
+
+    /// Delay of synapse `s` in steps.
+    #[inline]
+    pub fn delay(&self, s: usize) -> u32 {
+        match &self.delays {
+            Delays::Constant(d) => *d,
+            Delays::PerSynapse(v) => v[s] as u32,
+        }
+    }
+
+    /// Bytes used by the synapse arrays (targets, weights, delays, row pointers).
+    pub fn bytes(&self) -> usize {
+        let d = match &self.delays {
+            Delays::Constant(_) => 0,
+            Delays::PerSynapse(v) => v.len() * 2,
+        };
+        self.targets.len() * 4 + self.weights.len() * 4 + d + self.row_ptr.len() * 8
+    }
+
+    /// Presynaptic neuron of every synapse, in CSR order (for export).
+    pub fn sources(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.len());
+        for j in 0..self.row_ptr.len() - 1 {
+            let r = self.row(j);
+            out.extend(std::iter::repeat_n(j as u32, r.len()));
+        }
+        out
+    }
+}
+
+/// Delayed input of one receptor of a population: `slots × n` values, slot-major, so that the
+/// input of one step is a contiguous slice that the neuron update reads and clears.
+#[derive(Clone, Debug)]
+pub struct Ring {
+    /// Values, `slots * n`.
+    pub data: Vec<f64>,
+    /// Number of slots (max delay + 1).
+    pub slots: usize,
+    /// Neurons.
+    pub n: usize,
+}
+
+impl Ring {
+    /// A ring for delays up to `max_delay` steps.
+    pub fn new(n: usize, max_delay: u32) -> Self {
+        let slots = max_delay as usize + 1;
+        Ring {
+            data: vec![0.0; slots * n],
+            slots,
+            n,
+        }
+    }
+
+    /// Offset of the slot for step `step`.
+    #[inline]
+    pub fn slot_offset(&self, step: u64) -> usize {
+        (step % self.slots as u64) as usize * self.n
+    }
+}
