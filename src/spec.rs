@@ -799,7 +799,7 @@ impl ModelSpec {
                         ));
                     }
                     if let Some(s) = stop {
-                        if !(s >= start) {
+                        if s.is_nan() || s < start {
                             issues.push(SpecIssue::new(
                                 format!("{f}.stop"),
                                 format!("value {s} ms is before start = {start} ms"),
