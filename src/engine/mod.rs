@@ -328,7 +328,7 @@ impl Simulation {
             };
             let off = ring.slot_offset(k);
             while d.cursor < d.events.len() && d.events[d.cursor].0 == k {
-                ring.data[off + d.events[d.cursor].1 as usize] += d.weight;
+                ring.data[off + d.events[d.cursor].1 as usize] += d.weight as f32;
                 d.cursor += 1;
             }
         }
@@ -401,8 +401,8 @@ struct PopRaw {
     v_th: f64,
     v_reset: f64,
     refr_steps: u32,
-    ring_e: *mut f64,
-    ring_i: *mut f64,
+    ring_e: *mut f32,
+    ring_i: *mut f32,
     ring_slots: u64,
     n: usize,
     rngs: *mut Rng,
@@ -543,7 +543,7 @@ impl<'a> Ctx<'a> {
                             let r = pr.row_in(j as usize, lo, hi, full);
                             let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
                             for (t, w) in ts.iter().zip(ws) {
-                                *slot.add(*t as usize) += *w as f64;
+                                *slot.add(*t as usize) += *w;
                             }
                         }
                     }
@@ -553,7 +553,7 @@ impl<'a> Ctx<'a> {
                             for s in r {
                                 let off =
                                     (((k - 1 + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
-                                *ring.add(off + pr.targets[s] as usize) += pr.weights[s] as f64;
+                                *ring.add(off + pr.targets[s] as usize) += pr.weights[s];
                             }
                         }
                     }
@@ -579,7 +579,7 @@ impl<'a> Ctx<'a> {
                             for i in blo..bhi {
                                 let e = d.events(uniform(rng));
                                 if e > 0 {
-                                    *base.add(i) += e as f64 * d.weight;
+                                    *base.add(i) += (e as f64 * d.weight) as f32;
                                 }
                             }
                         }
@@ -588,7 +588,7 @@ impl<'a> Ctx<'a> {
                             for &i in ns[a..].iter().take_while(|&&x| (x as usize) < bhi) {
                                 let e = d.events(uniform(rng));
                                 if e > 0 {
-                                    *base.add(i as usize) += e as f64 * d.weight;
+                                    *base.add(i as usize) += (e as f64 * d.weight) as f32;
                                 }
                             }
                         }

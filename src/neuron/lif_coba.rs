@@ -177,8 +177,8 @@ pub fn step(
     ge: &mut [f64],
     gi: &mut [f64],
     refr: &mut [u32],
-    in_exc: &mut [f64],
-    in_inh: &mut [f64],
+    in_exc: &mut [f32],
+    in_inh: &mut [f32],
     i_ext: Option<&[f64]>,
 ) {
     let n = v.len();
@@ -211,8 +211,8 @@ pub fn step(
         let r = refr[k];
         v[k] = if r == 0 { prop } else { v0 };
         refr[k] = r.saturating_sub(1);
-        ge[k] = ge1 + in_exc[k];
-        gi[k] = gi1 + in_inh[k];
+        ge[k] = ge1 + in_exc[k] as f64;
+        gi[k] = gi1 + in_inh[k] as f64;
         in_exc[k] = 0.0;
         in_inh[k] = 0.0;
     }

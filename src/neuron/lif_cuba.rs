@@ -192,8 +192,8 @@ pub fn step(
     ie: &mut [f64],
     ii: &mut [f64],
     refr: &mut [u32],
-    in_exc: &mut [f64],
-    in_inh: &mut [f64],
+    in_exc: &mut [f32],
+    in_inh: &mut [f32],
     v_ext: Option<&[f64]>,
 ) {
     let n = v.len();
@@ -212,8 +212,8 @@ pub fn step(
                 let r = refr[i];
                 v[i] = if r == 0 { prop } else { v[i] };
                 refr[i] = r.saturating_sub(1);
-                ie[i] = ie[i] * c.p_ee + in_exc[i];
-                ii[i] = ii[i] * c.p_ii - in_inh[i];
+                ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
+                ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
                 in_exc[i] = 0.0;
                 in_inh[i] = 0.0;
             }
@@ -228,8 +228,8 @@ pub fn step(
                 let r = refr[i];
                 v[i] = if r == 0 { prop } else { v[i] };
                 refr[i] = r.saturating_sub(1);
-                ie[i] = ie[i] * c.p_ee + in_exc[i];
-                ii[i] = ii[i] * c.p_ii - in_inh[i];
+                ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
+                ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
                 in_exc[i] = 0.0;
                 in_inh[i] = 0.0;
             }

@@ -104,11 +104,13 @@ impl Projection {
 }
 
 /// Delayed input of one receptor of a population: `slots × n` values, slot-major, so that the
-/// input of one step is a contiguous slice that the neuron update reads and clears.
+/// input of one step is a contiguous slice that the neuron update reads and clears. Values are f32
+/// like the weights they sum: the neuron loop is memory-bound, and f32 inputs cut its traffic by a
+/// third while a sum of f32 weights loses nothing that the weights had.
 #[derive(Clone, Debug)]
 pub struct Ring {
     /// Values, `slots * n`.
-    pub data: Vec<f64>,
+    pub data: Vec<f32>,
     /// Number of slots (max delay + 1).
     pub slots: usize,
     /// Neurons.
