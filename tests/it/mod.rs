@@ -1,0 +1,5 @@
+pub mod common;
+mod engine;
+mod errors;
+mod models;
+mod neurons;
