@@ -4,7 +4,8 @@
 use crate::build;
 use crate::engine::{stop_flag, RunEnd, Simulation};
 use crate::error::{Error, Result};
-use crate::io::{MemoryRecorder, NullRecorder, RecordPlan, Recorder};
+use crate::io::hdf5::{self, RunMetadata};
+use crate::io::{H5Recorder, MemoryRecorder, NullRecorder, RecordPlan, Recorder};
 use crate::spec::{self, Connectivity, ModelSpec};
 use crate::summary::RunSummary;
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +31,15 @@ pub enum Command {
     Check(ModelArgs),
     /// Benchmark a model: construction and simulation time, events per second, bytes per synapse.
     Bench(BenchArgs),
+    /// Describe a run directory: populations, neurons, spikes, rates, duration reached, completed.
+    Info(InfoArgs),
+}
+
+/// `hebb info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// Run directory written by `hebb run`.
+    pub dir: PathBuf,
 }
 
 /// Arguments every command that reads a model takes.
@@ -110,6 +120,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Run(a) => run(a),
         Command::Check(a) => check(a),
         Command::Bench(a) => bench(a),
+        Command::Info(a) => info(a),
     }
 }
 
@@ -145,7 +156,7 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<()> {
-    let (model, _resolved) = a.model.load()?;
+    let (model, resolved) = a.model.load()?;
     prepare_out(&a.out, a.force)?;
     let model_name = a.model.model.display().to_string();
     let t0 = Instant::now();
@@ -176,10 +187,17 @@ fn run(a: RunArgs) -> Result<()> {
         .expect("valid template"),
     );
     let dt = model.simulation.dt;
-    let mut recorder: Box<dyn Recorder> =
-        Box::new(MemoryRecorder::new(RecordPlan::from_spec(&model)));
+    let meta = RunMetadata {
+        hebb_version: env!("CARGO_PKG_VERSION").into(),
+        seed: model.simulation.seed,
+        dt_ms: dt,
+        requested_duration_ms: requested,
+        model_text: resolved,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let mut recorder = H5Recorder::create(&a.out, sim.net(), RecordPlan::from_spec(&model), &meta)?;
     let t1 = Instant::now();
-    let end = sim.run(steps, recorder.as_mut(), stop_flag(), |s| {
+    let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
         let el = t1.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(s);
         bar.set_message(format!(
@@ -188,26 +206,114 @@ fn run(a: RunArgs) -> Result<()> {
             steps as f64 * dt,
             s as f64 * dt * 1e-3 / el
         ));
-    })?;
+    });
     let simulation_s = t1.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let completed = end == RunEnd::Completed;
+    let completed = matches!(result, Ok(RunEnd::Completed));
+    // Whatever happened, close the files (a failed or interrupted run stays marked incomplete)
+    // and write the summary of what was reached; then report the first error.
+    let closed = recorder.finish(sim.net(), completed, simulation_s);
     let summary = RunSummary::collect(
         &sim,
         &model_name,
         requested,
         construction_s,
         simulation_s,
-        completed,
+        completed && closed.is_ok(),
     );
     write_json(&run_json, &summary)?;
+    result?;
+    closed?;
     println!("{summary}");
     println!("output              {}", a.out.display());
     if !completed {
-        eprintln!(
-            "interrupted at {:.1} ms; outputs are marked incomplete",
-            sim.net().time_ms()
+        return Err(Error::Interrupted {
+            reached_ms: sim.net().time_ms(),
+        });
+    }
+    Ok(())
+}
+
+fn info(a: InfoArgs) -> Result<()> {
+    let dir = &a.dir;
+    if !dir.is_dir() {
+        return Err(Error::io(dir, "not a run directory (it does not exist)"));
+    }
+    let run_json = dir.join("run.json");
+    let summary: Option<serde_json::Value> = std::fs::read_to_string(&run_json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let spikes = dir.join("spikes.h5");
+    let attrs = hdf5::read_root_attrs(&spikes).map_err(|e| Error::io(&spikes, e))?;
+    let counts = hdf5::read_spike_counts(&spikes).map_err(|e| Error::io(&spikes, e))?;
+    let get = |k: &str| attrs.get(k).cloned().unwrap_or_else(|| "-".into());
+    let completed = get("completed") == "1";
+    let reached: Option<f64> = attrs
+        .get("reached_duration_ms")
+        .and_then(|x| x.parse().ok())
+        .or_else(|| {
+            summary
+                .as_ref()
+                .and_then(|s| s["reached_duration_ms"].as_f64())
+        });
+    println!("run                 {}", dir.display());
+    println!("hebb version        {}", get("hebb_version"));
+    println!("seed                {}", get("seed"));
+    println!("dt                  {} ms", get("dt_ms"));
+    println!(
+        "duration            {} ms requested, {} reached",
+        get("requested_duration_ms"),
+        reached.map_or("unknown (interrupted)".into(), |r| format!("{r} ms"))
+    );
+    println!(
+        "completed           {}",
+        if completed {
+            "yes"
+        } else {
+            "NO (interrupted or failed: the files hold a prefix)"
+        }
+    );
+    println!(
+        "{:<16} {:>10} {:>12} {:>10}",
+        "population", "neurons", "spikes", "rate (Hz)"
+    );
+    let sizes: std::collections::HashMap<String, u64> = summary
+        .as_ref()
+        .and_then(|s| s["populations"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| Some((p["name"].as_str()?.to_string(), p["neurons"].as_u64()?)))
+        .collect();
+    for (name, n) in &counts {
+        let size = sizes.get(name).copied();
+        let rate = match (size, reached) {
+            (Some(sz), Some(t)) if t > 0.0 => format!("{:.3}", *n as f64 / sz as f64 / (t * 1e-3)),
+            _ => "-".into(),
+        };
+        println!(
+            "{:<16} {:>10} {:>12} {:>10}",
+            name,
+            size.map_or("-".into(), |s| s.to_string()),
+            n,
+            rate
         );
+    }
+    for f in ["state.h5", "weights.h5"] {
+        let p = dir.join(f);
+        if p.exists() {
+            let c = hdf5::read_root_attrs(&p)
+                .ok()
+                .and_then(|a| a.get("completed").cloned())
+                .unwrap_or_default();
+            println!(
+                "{:<19} {} (completed = {})",
+                f,
+                std::fs::metadata(&p)
+                    .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
+                    .unwrap_or_default(),
+                c
+            );
+        }
     }
     Ok(())
 }

@@ -59,6 +59,12 @@ pub enum Error {
     /// A command-line value (override, option) is not allowed.
     #[error("{0}")]
     Usage(String),
+    /// The run was stopped by the user (Ctrl-C); its outputs are closed and marked incomplete.
+    #[error("interrupted at {reached_ms} ms; the outputs hold everything up to then and are marked incomplete (completed = 0)")]
+    Interrupted {
+        /// Simulated time reached, ms.
+        reached_ms: f64,
+    },
 }
 
 impl Error {

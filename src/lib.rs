@@ -13,7 +13,7 @@
 //! let text = r#"
 //! [simulation]
 //! dt = 0.1
-//! duration = 50.0
+//! duration = 200.0
 //! [[population]]
 //! name = "exc"
 //! type = "excitatory"

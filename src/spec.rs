@@ -337,6 +337,12 @@ pub struct RecordSpec {
     /// Bin of the recorded population rate, ms (default: not recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_bin: Option<f64>,
+    /// Projections written to `weights.h5`: `"all"` (default), `"none"` or a list of names.
+    #[serde(default)]
+    pub weights: SpikeSelection,
+    /// Interval of weight snapshots of plastic projections, ms (default: only at the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_interval: Option<f64>,
 }
 
 /// `[[record.state]]`.
@@ -847,6 +853,32 @@ impl ModelSpec {
                 }
             }
             _ => {}
+        }
+        match &r.weights {
+            SpikeSelection::Keyword(k) if k != "all" && k != "none" => {
+                issues.push(SpecIssue::new("record.weights", format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of projection names")));
+            }
+            SpikeSelection::List(l) => {
+                for n in l {
+                    if !self.projections.iter().any(|p| &p.resolved_name() == n) {
+                        issues.push(SpecIssue::new(
+                            "record.weights",
+                            format!("no projection named '{n}'"),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(b) = r.weight_interval {
+            if !(b.is_finite() && b > 0.0 && is_multiple(b, dt)) {
+                issues.push(SpecIssue::new(
+                    "record.weight_interval",
+                    format!(
+                        "value {b} ms is not allowed; must be a positive multiple of dt = {dt} ms"
+                    ),
+                ));
+            }
         }
         if let Some(b) = r.rate_bin {
             if !(b.is_finite() && b > 0.0 && is_multiple(b, dt)) {

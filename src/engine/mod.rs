@@ -596,33 +596,42 @@ impl<'a> Ctx<'a> {
                 }
             }
             let t1 = self.timed.then(Instant::now);
-            // 3. Integrate and 4. threshold.
-            let sl = |ptr: *mut f64| std::slice::from_raw_parts_mut(ptr.add(lo as usize), len);
-            let in_e = std::slice::from_raw_parts_mut(raw.ring_e.add(slot_k), len);
-            let in_i = std::slice::from_raw_parts_mut(raw.ring_i.add(slot_k), len);
-            let refr = std::slice::from_raw_parts_mut(raw.refr.add(lo as usize), len);
-            let ext = (!raw.ext.is_null())
-                .then(|| std::slice::from_raw_parts(raw.ext.add(lo as usize), len));
-            let v = sl(raw.v);
-            match raw.model {
-                RawModel::Cuba(cst, ie, ii) => {
-                    lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext)
+            // 3. Integrate and 4. threshold, in sub-blocks small enough that the threshold scan
+            // re-reads the membrane potentials from L1.
+            const SUB: usize = 512;
+            let mut a = 0;
+            while a < len {
+                let b = (a + SUB).min(len);
+                let at = lo as usize + a;
+                let n = b - a;
+                let sl = |ptr: *mut f64| std::slice::from_raw_parts_mut(ptr.add(at), n);
+                let in_e = std::slice::from_raw_parts_mut(raw.ring_e.add(slot_k + a), n);
+                let in_i = std::slice::from_raw_parts_mut(raw.ring_i.add(slot_k + a), n);
+                let refr = std::slice::from_raw_parts_mut(raw.refr.add(at), n);
+                let ext =
+                    (!raw.ext.is_null()).then(|| std::slice::from_raw_parts(raw.ext.add(at), n));
+                let v = sl(raw.v);
+                match raw.model {
+                    RawModel::Cuba(cst, ie, ii) => {
+                        lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext)
+                    }
+                    RawModel::Coba(cst, ge, gi) => {
+                        lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext)
+                    }
+                    RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
+                    RawModel::Source => unreachable!(),
                 }
-                RawModel::Coba(cst, ge, gi) => {
-                    lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext)
-                }
-                RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
-                RawModel::Source => unreachable!(),
+                detect(
+                    v,
+                    refr,
+                    raw.v_th,
+                    raw.v_reset,
+                    raw.refr_steps,
+                    at as u32,
+                    &mut out[p],
+                );
+                a = b;
             }
-            detect(
-                v,
-                refr,
-                raw.v_th,
-                raw.v_reset,
-                raw.refr_steps,
-                lo,
-                &mut out[p],
-            );
             if let (Some(t0), Some(t1)) = (t0, t1) {
                 t_deliver += (t1 - t0).as_secs_f64();
                 t_integrate += t1.elapsed().as_secs_f64();

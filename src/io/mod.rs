@@ -45,6 +45,10 @@ pub struct RecordPlan {
     pub state: Vec<StateProbe>,
     /// Population-rate bin in steps.
     pub rate_bin: Option<u64>,
+    /// Per projection: write its synapses to `weights.h5`.
+    pub weights: Vec<bool>,
+    /// Interval of weight snapshots of plastic projections, steps.
+    pub weight_interval: Option<u64>,
 }
 
 impl RecordPlan {
@@ -93,10 +97,20 @@ impl RecordPlan {
                 });
             }
         }
+        let weights = spec
+            .projections
+            .iter()
+            .map(|p| match &r.weights {
+                SpikeSelection::Keyword(k) => k == "all",
+                SpikeSelection::List(l) => l.contains(&p.resolved_name()),
+            })
+            .collect();
         RecordPlan {
             spike_limit,
             state,
             rate_bin: r.rate_bin.map(|b| (b / dt).round() as u64),
+            weights,
+            weight_interval: r.weight_interval.map(|b| ((b / dt).round() as u64).max(1)),
         }
     }
 
@@ -106,6 +120,8 @@ impl RecordPlan {
             spike_limit: vec![0; pops],
             state: Vec::new(),
             rate_bin: None,
+            weights: Vec::new(),
+            weight_interval: None,
         }
     }
 }
@@ -160,7 +176,7 @@ impl Recorder for MemoryRecorder {
             }
         }
         for (q, probe) in self.plan.state.iter().enumerate() {
-            if k % probe.interval == 0 {
+            if k.is_multiple_of(probe.interval) {
                 if let Some(vals) = net.populations[probe.pop].dynamics.var(&probe.variable) {
                     self.data.state[q]
                         .push((k, probe.neurons.iter().map(|&i| vals[i as usize]).collect()));
@@ -170,3 +186,7 @@ impl Recorder for MemoryRecorder {
         Ok(())
     }
 }
+
+pub mod h5recorder;
+pub mod hdf5;
+pub use h5recorder::H5Recorder;

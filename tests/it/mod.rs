@@ -1,5 +1,7 @@
 pub mod common;
 mod engine;
 mod errors;
+mod hdf5_module;
 mod models;
 mod neurons;
+mod output;

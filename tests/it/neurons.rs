@@ -10,7 +10,11 @@ const DT: f64 = 0.1;
 /// Max over samples of |sim - exact| / max|exact| (relative to the response's scale).
 fn max_rel_err(sim: &[f64], exact: &[f64]) -> f64 {
     let scale = exact.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-    sim.iter().zip(exact).map(|(s, e)| (s - e).abs()).fold(0.0, f64::max) / scale
+    sim.iter()
+        .zip(exact)
+        .map(|(s, e)| (s - e).abs())
+        .fold(0.0, f64::max)
+        / scale
 }
 
 /// Trace of `var` of neuron 0 at every step 1..=steps.
@@ -29,12 +33,16 @@ fn lif_cuba_constant_input_matches_closed_form() {
     // e_l = 0 so that V is the response itself; bias keeps V below threshold.
     let (tau, bias) = (20.0, 8.0);
     let v = trace(&header(&format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = 0.0, v_th = 15.0, v_reset = 0.0, v_bias = {bias} }}"), 100.0), "v");
-    let exact: Vec<f64> = (1..=v.len()).map(|k| bias * (1.0 - (-(k as f64) * DT / tau).exp())).collect();
+    let exact: Vec<f64> = (1..=v.len())
+        .map(|k| bias * (1.0 - (-(k as f64) * DT / tau).exp()))
+        .collect();
     let err = max_rel_err(&v, &exact);
     assert!(err < 1e-9, "relative error {err}");
     // And with a realistic resting potential, V itself to 1e-9 relative.
     let v = trace(&header(&format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = -70.0, v_th = -55.0, v_reset = -70.0, v_bias = {bias} }}"), 100.0), "v");
-    let exact: Vec<f64> = (1..=v.len()).map(|k| -70.0 + bias * (1.0 - (-(k as f64) * DT / tau).exp())).collect();
+    let exact: Vec<f64> = (1..=v.len())
+        .map(|k| -70.0 + bias * (1.0 - (-(k as f64) * DT / tau).exp()))
+        .collect();
     assert!(max_rel_err(&v, &exact) < 1e-9);
 }
 
@@ -59,9 +67,20 @@ fn lif_cuba_single_input_spike_matches_closed_form() {
             })
             .collect();
         let err = max_rel_err(&v, &exact);
-        assert!(err < 1e-9, "tau_m {tau_m} tau_s {tau_s}: relative error {err}");
+        assert!(
+            err < 1e-9,
+            "tau_m {tau_m} tau_s {tau_s}: relative error {err}"
+        );
         let i = trace(&text, "i_exc");
-        let exact_i: Vec<f64> = (1..=i.len()).map(|k| if k as f64 * DT >= t_s - 1e-9 { w * (-(k as f64 * DT - t_s) / tau_s).exp() } else { 0.0 }).collect();
+        let exact_i: Vec<f64> = (1..=i.len())
+            .map(|k| {
+                if k as f64 * DT >= t_s - 1e-9 {
+                    w * (-(k as f64 * DT - t_s) / tau_s).exp()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         assert!(max_rel_err(&i, &exact_i) < 1e-9);
     }
 }
@@ -90,9 +109,19 @@ fn lif_delta_matches_closed_form() {
 #[test]
 fn lif_coba_constant_input_matches_closed_form() {
     let (c, gl, el, i) = (200.0, 10.0, -60.0, 80.0); // pA: V_inf = -52 mV, below threshold
-    let v = trace(&header(&format!("{{ model = \"lif_coba\", c_m = {c}, g_leak = {gl}, e_l = {el}, i_bias = {i} }}"), 100.0), "v");
+    let v = trace(
+        &header(
+            &format!(
+                "{{ model = \"lif_coba\", c_m = {c}, g_leak = {gl}, e_l = {el}, i_bias = {i} }}"
+            ),
+            100.0,
+        ),
+        "v",
+    );
     let tau = c / gl;
-    let exact: Vec<f64> = (1..=v.len()).map(|k| el + i / gl * (1.0 - (-(k as f64) * DT / tau).exp())).collect();
+    let exact: Vec<f64> = (1..=v.len())
+        .map(|k| el + i / gl * (1.0 - (-(k as f64) * DT / tau).exp()))
+        .collect();
     let resp_sim: Vec<f64> = v.iter().map(|x| x - el).collect();
     let resp_exact: Vec<f64> = exact.iter().map(|x| x - el).collect();
     let err = max_rel_err(&resp_sim, &resp_exact);
@@ -103,6 +132,7 @@ fn lif_coba_constant_input_matches_closed_form() {
 /// V(t) = e^{-Phi(t)} [E_L + (1/C) int_0^t e^{Phi(s)} (g_L E_L + g0 e^{-s/tau} E_e) ds],
 /// Phi(t) = (g_L t + g0 tau (1 - e^{-t/tau})) / C. The integral is evaluated with composite
 /// 8-point Gauss-Legendre quadrature on 0.01 ms panels (error far below 1e-13 for this smooth integrand).
+#[allow(clippy::excessive_precision)]
 fn coba_exact(t: f64, c: f64, gl: f64, el: f64, ee: f64, g0: f64, tau: f64) -> f64 {
     let phi = |s: f64| (gl * s + g0 * tau * (1.0 - (-s / tau).exp())) / c;
     let f = |s: f64| phi(s).exp() * (gl * el + g0 * (-s / tau).exp() * ee) / c;
@@ -138,7 +168,11 @@ fn lif_coba_single_input_spike_matches_closed_form() {
     let mut resp_exact = Vec::new();
     for (k, vs) in v.iter().enumerate() {
         let t = (k + 1) as f64 * DT;
-        let exact = if t <= t_s + 1e-9 { el } else { coba_exact(t - t_s, c, gl, el, ee, g0 as f64, tau) };
+        let exact = if t <= t_s + 1e-9 {
+            el
+        } else {
+            coba_exact(t - t_s, c, gl, el, ee, g0 as f64, tau)
+        };
         resp_sim.push(vs - el);
         resp_exact.push(exact - el);
     }
@@ -161,14 +195,24 @@ fn lif_f_i_curve_within_one_step() {
         let steps: Vec<u64> = rec.data.spikes[0].iter().map(|s| s.0).collect();
         assert!(steps.len() >= 3, "RI = {ri}: too few spikes");
         // Skip the first interval (starts at rest, not at reset).
-        let isis: Vec<f64> = steps.windows(2).skip(1).map(|w| (w[1] - w[0]) as f64 * DT).collect();
+        let isis: Vec<f64> = steps
+            .windows(2)
+            .skip(1)
+            .map(|w| (w[1] - w[0]) as f64 * DT)
+            .collect();
         let t_theory = t_ref + tau * ((ri - v_r) / (ri - v_th)).ln();
         for isi in &isis {
-            assert!(*isi >= t_theory - 1e-9 && *isi < t_theory + DT + 1e-9, "RI = {ri}: ISI {isi} vs theory {t_theory}");
+            assert!(
+                *isi >= t_theory - 1e-9 && *isi < t_theory + DT + 1e-9,
+                "RI = {ri}: ISI {isi} vs theory {t_theory}"
+            );
         }
         let rate_sim = 1000.0 / (isis.iter().sum::<f64>() / isis.len() as f64);
         let rate_theory = 1000.0 / t_theory;
-        assert!(rate_sim <= rate_theory + 1e-9 && rate_sim > 1000.0 / (t_theory + DT), "RI = {ri}: {rate_sim} Hz vs {rate_theory} Hz");
+        assert!(
+            rate_sim <= rate_theory + 1e-9 && rate_sim > 1000.0 / (t_theory + DT),
+            "RI = {ri}: {rate_sim} Hz vs {rate_theory} Hz"
+        );
     }
 }
 
