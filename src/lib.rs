@@ -39,6 +39,7 @@ pub mod input;
 pub mod io;
 pub mod network;
 pub mod neuron;
+pub mod plasticity;
 pub mod quantity;
 pub mod rng;
 pub mod spec;

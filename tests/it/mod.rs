@@ -5,3 +5,4 @@ mod hdf5_module;
 mod models;
 mod neurons;
 mod output;
+mod plasticity;
