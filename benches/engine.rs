@@ -9,9 +9,7 @@ use hebb::io::NullRecorder;
 use std::sync::atomic::AtomicBool;
 
 fn model(name: &str) -> hebb::spec::ModelSpec {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("models")
-        .join(name);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
     hebb::spec::load(&p, &[]).unwrap().0
 }
 
@@ -23,15 +21,7 @@ fn cuba(c: &mut Criterion) {
     g.bench_function("simulate_1s_1thread", |b| {
         b.iter_batched(
             || Simulation::new(hebb::build::build(&m).unwrap(), 1).unwrap(),
-            |mut sim| {
-                sim.run(
-                    m.steps(),
-                    &mut NullRecorder,
-                    &AtomicBool::new(false),
-                    |_| {},
-                )
-                .unwrap()
-            },
+            |mut sim| sim.run(m.steps(), &mut NullRecorder, &AtomicBool::new(false), |_| {}).unwrap(),
             criterion::BatchSize::LargeInput,
         )
     });

@@ -12,14 +12,8 @@ use std::sync::atomic::AtomicBool;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let model_path = args
-        .first()
-        .expect("usage: interop_expected MODEL.toml [--set F=V ...]");
-    let sets: Vec<String> = args
-        .windows(2)
-        .filter(|w| w[0] == "--set")
-        .map(|w| w[1].clone())
-        .collect();
+    let model_path = args.first().expect("usage: interop_expected MODEL.toml [--set F=V ...]");
+    let sets: Vec<String> = args.windows(2).filter(|w| w[0] == "--set").map(|w| w[1].clone()).collect();
     let (model, resolved) = hebb::spec::load(model_path.as_ref(), &sets).unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2)
@@ -29,8 +23,7 @@ fn main() {
     let mut sim = Simulation::new(net, 1).unwrap();
     let plan = RecordPlan::from_spec(&model);
     let mut rec = MemoryRecorder::new(plan.clone());
-    sim.run(model.steps(), &mut rec, &AtomicBool::new(false), |_| {})
-        .unwrap();
+    sim.run(model.steps(), &mut rec, &AtomicBool::new(false), |_| {}).unwrap();
     let net = sim.net();
 
     let mut pops = serde_json::Map::new();

@@ -8,7 +8,7 @@ use crate::network::{Network, Population};
 use crate::quantity::Quantity;
 use crate::rng::{self, Purpose};
 use crate::spec::{Connectivity, InputSpec, ModelSpec};
-use crate::synapse::{connect, Delays, Projection, Ring};
+use crate::synapse::{connect, Delays, Plastic, Projection, Ring, TraceSet};
 use rayon::prelude::*;
 
 fn to_steps(ms: f64, dt: f64) -> u64 {
@@ -23,51 +23,42 @@ pub fn build(spec: &ModelSpec) -> Result<Network> {
 /// Build the network with another seed.
 pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
     let dt = spec.simulation.dt;
-    let mut populations: Vec<Population> =
-        spec.populations
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let mut dynamics = p.neuron.build(p.size, dt);
-                // Initial values: one stream per (population, block); variables in name order.
-                let blocks = p.size.div_ceil(rng::BLOCK);
-                for (vi, (var, q)) in p.initial.iter().enumerate() {
-                    if let Some(values) = dynamics.var_mut(var) {
-                        match q.as_constant() {
-                            Some(c) => values.iter_mut().for_each(|x| *x = c),
-                            None => {
-                                values.par_chunks_mut(rng::BLOCK).enumerate().for_each(
-                                    |(b, chunk)| {
-                                        let mut r = rng::stream(
-                                            seed,
-                                            Purpose::Init,
-                                            (k as u64) << 16 | vi as u64,
-                                            b as u64,
-                                        );
-                                        for x in chunk {
-                                            *x = q.sample(&mut r, var.starts_with("g_"));
-                                        }
-                                    },
-                                );
-                            }
+    let mut populations: Vec<Population> = spec
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let mut dynamics = p.neuron.build(p.size, dt);
+            // Initial values: one stream per (population, block); variables in name order.
+            let blocks = p.size.div_ceil(rng::BLOCK);
+            for (vi, (var, q)) in p.initial.iter().enumerate() {
+                if let Some(values) = dynamics.var_mut(var) {
+                    match q.as_constant() {
+                        Some(c) => values.iter_mut().for_each(|x| *x = c),
+                        None => {
+                            values.par_chunks_mut(rng::BLOCK).enumerate().for_each(|(b, chunk)| {
+                                let mut r = rng::stream(seed, Purpose::Init, (k as u64) << 16 | vi as u64, b as u64);
+                                for x in chunk {
+                                    *x = q.sample(&mut r, var.starts_with("g_"));
+                                }
+                            });
                         }
                     }
                 }
-                let rngs = (0..blocks)
-                    .map(|b| rng::stream(seed, Purpose::Drive, k as u64, b as u64))
-                    .collect();
-                Population {
-                    name: p.name.clone(),
-                    kind: p.kind,
-                    size: p.size,
-                    spec: p.neuron.clone(),
-                    dynamics,
-                    ring_exc: Ring::new(0, 0),
-                    ring_inh: Ring::new(0, 0),
-                    rngs,
-                }
-            })
-            .collect();
+            }
+            let rngs = (0..blocks).map(|b| rng::stream(seed, Purpose::Drive, k as u64, b as u64)).collect();
+            Population {
+                name: p.name.clone(),
+                kind: p.kind,
+                size: p.size,
+                spec: p.neuron.clone(),
+                dynamics,
+                ring_exc: Ring::new(0, 0),
+                ring_inh: Ring::new(0, 0),
+                rngs,
+            }
+        })
+        .collect();
 
     let mut projections = Vec::with_capacity(spec.projections.len());
     for (k, pr) in spec.projections.iter().enumerate() {
@@ -83,8 +74,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
             let mut parts: Vec<&mut [f64]> = Vec::with_capacity(blocks);
             let mut rest = out.as_mut_slice();
             for b in 0..blocks {
-                let hi =
-                    csr.row_ptr[((b + 1) * rng::BLOCK).min(n_pre)] - csr.row_ptr[b * rng::BLOCK];
+                let hi = csr.row_ptr[((b + 1) * rng::BLOCK).min(n_pre)] - csr.row_ptr[b * rng::BLOCK];
                 let (a, r) = rest.split_at_mut(hi as usize);
                 parts.push(a);
                 rest = r;
@@ -101,31 +91,17 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
             Connectivity::Explicit { weight, delay, .. } => Some((weight, delay)),
             _ => None,
         };
-        let weights: Vec<f32> = match (explicit.and_then(|e| e.0.as_ref()), pr.weight.as_constant())
-        {
+        let weights: Vec<f32> = match (explicit.and_then(|e| e.0.as_ref()), pr.weight.as_constant()) {
             (Some(ws), _) => csr.order.iter().map(|&s| ws[s as usize] as f32).collect(),
             (None, Some(c)) => vec![c as f32; n],
-            (None, None) => draw(&pr.weight, 0, true)
-                .into_iter()
-                .map(|x| x as f32)
-                .collect(),
+            (None, None) => draw(&pr.weight, 0, true).into_iter().map(|x| x as f32).collect(),
         };
         let delay_q = pr.delay.clone().unwrap_or(Quantity::Constant(dt));
         let clamp_steps = |ms: f64| to_steps(ms, dt).clamp(1, u16::MAX as u64) as u16;
         let delays = match (explicit.and_then(|e| e.1.as_ref()), delay_q.as_constant()) {
-            (Some(ds), _) => Delays::PerSynapse(
-                csr.order
-                    .iter()
-                    .map(|&s| clamp_steps(ds[s as usize]))
-                    .collect(),
-            ),
+            (Some(ds), _) => Delays::PerSynapse(csr.order.iter().map(|&s| clamp_steps(ds[s as usize])).collect()),
             (None, Some(c)) => Delays::Constant(clamp_steps(c) as u32),
-            (None, None) => Delays::PerSynapse(
-                draw(&delay_q, 1, true)
-                    .into_iter()
-                    .map(clamp_steps)
-                    .collect(),
-            ),
+            (None, None) => Delays::PerSynapse(draw(&delay_q, 1, true).into_iter().map(clamp_steps).collect()),
         };
         let max_delay = match &delays {
             Delays::Constant(d) => *d,
@@ -141,7 +117,49 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
             weights,
             delays,
             max_delay,
+            plastic: None,
         });
+    }
+
+    // Plastic projections: transposed index, per-synapse state, trace sets.
+    let mut traces: Vec<TraceSet> = Vec::new();
+    let set_for = |pop: usize, shift: u64, n: usize, traces: &mut Vec<TraceSet>| -> usize {
+        traces.iter().position(|t| t.pop == pop && t.shift == shift).unwrap_or_else(|| {
+            traces.push(TraceSet::new(pop, shift, n));
+            traces.len() - 1
+        })
+    };
+    for (k, pr) in spec.projections.iter().enumerate() {
+        let Some(rule_spec) = &pr.plasticity else { continue };
+        let rule = rule_spec.try_build().expect("validated");
+        let proj = &mut projections[k];
+        let delay = proj.max_delay as u64;
+        let (n_pre, n_post) = (spec.populations[proj.pre].size, spec.populations[proj.post].size);
+        let (col_ptr, col_syn, row_hint, hint_shift) = Plastic::index(&proj.row_ptr, &proj.targets, n_post);
+        let pre_set = set_for(proj.pre, 0, n_pre, &mut traces);
+        let post_set = set_for(proj.post, delay, n_post, &mut traces);
+        let pre_read = rule.pre_traces().iter().map(|s| traces[pre_set].add(*s, dt)).collect();
+        let post_read = rule.post_traces().iter().map(|s| traces[post_set].add(*s, dt)).collect();
+        let state = if rule.needs_synapse_state() {
+            vec![0.0; proj.len()]
+        } else {
+            Vec::new()
+        };
+        proj.plastic = Some(Box::new(Plastic {
+            rule,
+            enabled: true,
+            enabled_since: 0,
+            delay,
+            col_ptr,
+            col_syn,
+            row_hint,
+            hint_shift,
+            state,
+            pre_set,
+            pre_read,
+            post_set,
+            post_read,
+        }));
     }
 
     for (k, p) in populations.iter_mut().enumerate() {
@@ -186,9 +204,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
                 receptor,
                 ..
             } => {
-                let targets: Vec<u32> = neurons
-                    .clone()
-                    .unwrap_or_else(|| (0..spec.populations[pop].size as u32).collect());
+                let targets: Vec<u32> = neurons.clone().unwrap_or_else(|| (0..spec.populations[pop].size as u32).collect());
                 let mut events: Vec<(u64, u32)> = times
                     .iter()
                     .flat_map(|t| targets.iter().map(move |&i| (to_steps(*t, dt), i)))
@@ -227,11 +243,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
                 neurons,
                 ..
             } => {
-                let changes = times
-                    .iter()
-                    .zip(amplitudes)
-                    .map(|(t, a)| (to_steps(*t, dt), *a))
-                    .collect();
+                let changes = times.iter().zip(amplitudes).map(|(t, a)| (to_steps(*t, dt), *a)).collect();
                 drives.currents.push(CurrentDrive {
                     pop,
                     neurons: neurons.clone(),
@@ -241,13 +253,9 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
                 });
             }
         }
-        if matches!(
-            inp,
-            InputSpec::Current { .. } | InputSpec::StepCurrent { .. }
-        ) {
+        if matches!(inp, InputSpec::Current { .. } | InputSpec::StepCurrent { .. }) {
             if let Some(c) = populations[pop].dynamics.common_mut() {
-                c.ext
-                    .get_or_insert_with(|| vec![0.0; spec.populations[pop].size]);
+                c.ext.get_or_insert_with(|| vec![0.0; spec.populations[pop].size]);
             }
         }
     }
@@ -258,6 +266,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
         populations,
         projections,
         drives,
+        traces,
         step: 0,
     })
 }

@@ -133,18 +133,12 @@ fn prepare_out(dir: &Path, force: bool) -> Result<()> {
             ));
         }
         if dir.is_dir() {
-            std::fs::remove_dir_all(dir).map_err(|e| {
-                Error::io(
-                    dir,
-                    format!("cannot remove the existing output directory: {e}"),
-                )
-            })?;
+            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot remove the existing output directory: {e}")))?;
         } else {
             return Err(Error::io(dir, "exists and is not a directory"));
         }
     }
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(dir, format!("cannot create output directory: {e}")))
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot create output directory: {e}")))
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -180,12 +174,7 @@ fn run(a: RunArgs) -> Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {msg} [{elapsed_precise} < {eta_precise}]",
-        )
-        .expect("valid template"),
-    );
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise} < {eta_precise}]").expect("valid template"));
     let dt = model.simulation.dt;
     let meta = RunMetadata {
         hebb_version: env!("CARGO_PKG_VERSION").into(),
@@ -196,6 +185,15 @@ fn run(a: RunArgs) -> Result<()> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let mut recorder = H5Recorder::create(&a.out, sim.net(), RecordPlan::from_spec(&model), &meta)?;
+    recorder.snapshot_projections(
+        sim.net()
+            .projections
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.plastic.is_some())
+            .map(|(k, _)| k)
+            .collect(),
+    );
     let t1 = Instant::now();
     let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
         let el = t1.elapsed().as_secs_f64().max(1e-9);
@@ -240,9 +238,7 @@ fn info(a: InfoArgs) -> Result<()> {
         return Err(Error::io(dir, "not a run directory (it does not exist)"));
     }
     let run_json = dir.join("run.json");
-    let summary: Option<serde_json::Value> = std::fs::read_to_string(&run_json)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let summary: Option<serde_json::Value> = std::fs::read_to_string(&run_json).ok().and_then(|t| serde_json::from_str(&t).ok());
     let spikes = dir.join("spikes.h5");
     let attrs = hdf5::read_root_attrs(&spikes).map_err(|e| Error::io(&spikes, e))?;
     let counts = hdf5::read_spike_counts(&spikes).map_err(|e| Error::io(&spikes, e))?;
@@ -251,11 +247,7 @@ fn info(a: InfoArgs) -> Result<()> {
     let reached: Option<f64> = attrs
         .get("reached_duration_ms")
         .and_then(|x| x.parse().ok())
-        .or_else(|| {
-            summary
-                .as_ref()
-                .and_then(|s| s["reached_duration_ms"].as_f64())
-        });
+        .or_else(|| summary.as_ref().and_then(|s| s["reached_duration_ms"].as_f64()));
     println!("run                 {}", dir.display());
     println!("hebb version        {}", get("hebb_version"));
     println!("seed                {}", get("seed"));
@@ -273,10 +265,7 @@ fn info(a: InfoArgs) -> Result<()> {
             "NO (interrupted or failed: the files hold a prefix)"
         }
     );
-    println!(
-        "{:<16} {:>10} {:>12} {:>10}",
-        "population", "neurons", "spikes", "rate (Hz)"
-    );
+    println!("{:<16} {:>10} {:>12} {:>10}", "population", "neurons", "spikes", "rate (Hz)");
     let sizes: std::collections::HashMap<String, u64> = summary
         .as_ref()
         .and_then(|s| s["populations"].as_array().cloned())
@@ -326,9 +315,7 @@ fn install_ctrlc() {
             eprintln!("\nsecond interrupt: exiting immediately");
             std::process::exit(130);
         }
-        eprintln!(
-            "\ninterrupt: stopping at the end of the current step (Ctrl-C again to exit now)"
-        );
+        eprintln!("\ninterrupt: stopping at the end of the current step (Ctrl-C again to exit now)");
     });
 }
 
@@ -338,9 +325,7 @@ pub fn expected_synapses(c: &Connectivity, n_pre: usize, n_post: usize, same: bo
     match c {
         Connectivity::AllToAll { autapses } => a * b - if same && !autapses { a } else { 0.0 },
         Connectivity::OneToOne => a,
-        Connectivity::FixedProbability { p, autapses } => {
-            p * (a * b - if same && !autapses { a } else { 0.0 })
-        }
+        Connectivity::FixedProbability { p, autapses } => p * (a * b - if same && !autapses { a } else { 0.0 }),
         Connectivity::FixedIndegree { k, .. } => *k as f64 * b,
         Connectivity::FixedOutdegree { k, .. } => *k as f64 * a,
         Connectivity::Explicit { pre, .. } => pre.len() as f64,
@@ -351,25 +336,13 @@ fn check(a: ModelArgs) -> Result<()> {
     let (model, _) = a.load()?;
     println!("{}: valid", a.model.display());
     let neurons: usize = model.populations.iter().map(|p| p.size).sum();
-    println!(
-        "{:<20} {:<11} {:<15} {:>10}",
-        "population", "type", "model", "neurons"
-    );
+    println!("{:<20} {:<11} {:<15} {:>10}", "population", "type", "model", "neurons");
     for p in &model.populations {
-        println!(
-            "{:<20} {:<11} {:<15} {:>10}",
-            p.name,
-            p.kind.name(),
-            p.neuron.name(),
-            p.size
-        );
+        println!("{:<20} {:<11} {:<15} {:>10}", p.name, p.kind.name(), p.neuron.name(), p.size);
     }
     let mut total = 0.0;
     let mut bytes = 0.0;
-    println!(
-        "{:<20} {:<24} {:>14}",
-        "projection", "rule", "synapses (exp.)"
-    );
+    println!("{:<20} {:<24} {:>14}", "projection", "rule", "synapses (exp.)");
     for pr in &model.projections {
         let pre = &model.populations[model.population_index(&pr.pre).expect("validated")];
         let post = &model.populations[model.population_index(&pr.post).expect("validated")];
@@ -390,9 +363,7 @@ fn check(a: ModelArgs) -> Result<()> {
     let state: f64 = model
         .populations
         .iter()
-        .map(|p| {
-            p.size as f64 * (p.neuron.state_variables().len() as f64 * 8.0 + 4.0 + 2.0 * 8.0 * 2.0)
-        })
+        .map(|p| p.size as f64 * (p.neuron.state_variables().len() as f64 * 8.0 + 4.0 + 2.0 * 8.0 * 2.0))
         .sum();
     println!("neurons             {neurons}");
     println!("synapses            {total:.0} (expected)");
@@ -444,20 +415,10 @@ fn bench(a: BenchArgs) -> Result<()> {
     }
     let sim = last.expect("at least one repetition");
     let (b, s) = (median(&mut build_s), median(&mut sim_s));
-    let summary = RunSummary::collect(
-        &sim,
-        &a.model.model.display().to_string(),
-        model.simulation.duration,
-        b,
-        s,
-        true,
-    );
+    let summary = RunSummary::collect(&sim, &a.model.model.display().to_string(), model.simulation.duration, b, s, true);
     if a.json {
         let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| Error::Usage(e.to_string()))?
-        );
+        println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::Usage(e.to_string()))?);
     } else {
         println!(
             "{} ({} repetitions, medians; {} thread(s))",
@@ -468,20 +429,14 @@ fn bench(a: BenchArgs) -> Result<()> {
         println!(
             "construction        {:.4} s   (all: {:?})",
             b,
-            build_s
-                .iter()
-                .map(|x| format!("{x:.4}"))
-                .collect::<Vec<_>>()
+            build_s.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>()
         );
         println!(
             "simulation          {:.4} s   (all: {:?})",
             s,
             sim_s.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>()
         );
-        println!(
-            "simulated/wall      {:.2}x real time",
-            summary.realtime_factor
-        );
+        println!("simulated/wall      {:.2}x real time", summary.realtime_factor);
         println!("synaptic events/s   {:.3e}", summary.events_per_s);
         println!("bytes per synapse   {:.2}", summary.bytes_per_synapse);
         for p in &summary.populations {

@@ -30,13 +30,7 @@ pub struct PoissonDrive {
 
 impl PoissonDrive {
     /// Build with mean `lambda` events per step.
-    pub fn new(
-        pop: usize,
-        receptor: Kind,
-        weight: f64,
-        lambda: f64,
-        neurons: Option<Vec<u32>>,
-    ) -> Self {
+    pub fn new(pop: usize, receptor: Kind, weight: f64, lambda: f64, neurons: Option<Vec<u32>>) -> Self {
         let mut cdf = Vec::new();
         let mut pk = (-lambda).exp();
         let mut acc = 0.0;

@@ -6,7 +6,7 @@ use crate::input::Drives;
 use crate::neuron::{Dynamics, NeuronSpec};
 use crate::rng::Rng;
 use crate::spec::Kind;
-use crate::synapse::{Projection, Ring};
+use crate::synapse::{Projection, Ring, TraceSet};
 
 /// Typed handle of a population.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,6 +50,8 @@ pub struct Network {
     pub projections: Vec<Projection>,
     /// External inputs.
     pub drives: Drives,
+    /// Plasticity traces (per population and synapse-time shift).
+    pub traces: Vec<TraceSet>,
     /// Current step: the state describes time `step * dt`.
     pub step: u64,
 }
@@ -57,18 +59,12 @@ pub struct Network {
 impl Network {
     /// Handle of a population by name.
     pub fn population(&self, name: &str) -> Option<PopId> {
-        self.populations
-            .iter()
-            .position(|p| p.name == name)
-            .map(PopId)
+        self.populations.iter().position(|p| p.name == name).map(PopId)
     }
 
     /// Handle of a projection by name.
     pub fn projection(&self, name: &str) -> Option<ProjId> {
-        self.projections
-            .iter()
-            .position(|p| p.name == name)
-            .map(ProjId)
+        self.projections.iter().position(|p| p.name == name).map(ProjId)
     }
 
     /// Current time, ms.

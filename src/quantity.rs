@@ -67,8 +67,7 @@ impl<'de> Deserialize<'de> for Quantity {
                 Ok(Quantity::Constant(v as f64))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Quantity, A::Error> {
-                Distribution::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(Quantity::Dist)
+                Distribution::deserialize(de::value::MapAccessDeserializer::new(map)).map(Quantity::Dist)
             }
         }
         d.deserialize_any(V)
@@ -96,21 +95,13 @@ impl Quantity {
             Quantity::Constant(v) => *v,
             Quantity::Dist(Distribution::Normal { mean, .. }) => *mean,
             Quantity::Dist(Distribution::Uniform { low, high }) => 0.5 * (low + high),
-            Quantity::Dist(Distribution::Lognormal { mu, sigma }) => {
-                (mu + 0.5 * sigma * sigma).exp()
-            }
+            Quantity::Dist(Distribution::Lognormal { mu, sigma }) => (mu + 0.5 * sigma * sigma).exp(),
         }
     }
 
     /// Checks the parameters; with `non_negative`, a constant must be >= 0 (distributions that can
     /// go negative are clipped at 0 when drawn).
-    pub fn validate(
-        &self,
-        field: &str,
-        non_negative: bool,
-        what: &str,
-        issues: &mut Vec<SpecIssue>,
-    ) {
+    pub fn validate(&self, field: &str, non_negative: bool, what: &str, issues: &mut Vec<SpecIssue>) {
         let finite = |v: f64, name: &str, issues: &mut Vec<SpecIssue>| {
             if !v.is_finite() {
                 issues.push(SpecIssue::new(
@@ -123,10 +114,7 @@ impl Quantity {
             Quantity::Constant(v) => {
                 finite(*v, "value", issues);
                 if non_negative && *v < 0.0 {
-                    issues.push(SpecIssue::new(
-                        field,
-                        format!("value {v} is negative; {what}"),
-                    ));
+                    issues.push(SpecIssue::new(field, format!("value {v} is negative; {what}")));
                 }
             }
             Quantity::Dist(Distribution::Normal { mean, std }) => {
@@ -172,12 +160,8 @@ impl Quantity {
         let v = match self {
             Quantity::Constant(v) => *v,
             Quantity::Dist(Distribution::Normal { mean, std }) => mean + std * standard_normal(rng),
-            Quantity::Dist(Distribution::Uniform { low, high }) => {
-                low + (high - low) * uniform(rng)
-            }
-            Quantity::Dist(Distribution::Lognormal { mu, sigma }) => {
-                (mu + sigma * standard_normal(rng)).exp()
-            }
+            Quantity::Dist(Distribution::Uniform { low, high }) => low + (high - low) * uniform(rng),
+            Quantity::Dist(Distribution::Lognormal { mu, sigma }) => (mu + sigma * standard_normal(rng)).exp(),
         };
         if clip0 {
             v.max(0.0)

@@ -137,6 +137,9 @@ pub struct ProjectionSpec {
     /// Delay, ms (>= dt; rounded to whole steps). Default: one step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<Quantity>,
+    /// Synaptic plasticity (see [`crate::plasticity::RuleSpec`]); the projection is static without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plasticity: Option<crate::plasticity::RuleSpec>,
 }
 
 fn default_weight() -> Quantity {
@@ -146,9 +149,7 @@ fn default_weight() -> Quantity {
 impl ProjectionSpec {
     /// The name, or `<pre>_to_<post>`.
     pub fn resolved_name(&self) -> String {
-        self.name
-            .clone()
-            .unwrap_or_else(|| format!("{}_to_{}", self.pre, self.post))
+        self.name.clone().unwrap_or_else(|| format!("{}_to_{}", self.pre, self.post))
     }
 }
 
@@ -369,8 +370,7 @@ fn default_vars() -> Vec<String> {
 /// Read a model file, apply `--set` overrides, parse and validate it. Returns the spec and the
 /// resolved model text (with the overrides applied), which run outputs store.
 pub fn load(path: &Path, overrides: &[String]) -> Result<(ModelSpec, String)> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(path, format!("cannot read model file: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, format!("cannot read model file: {e}")))?;
     parse(&text, path, overrides)
 }
 
@@ -389,8 +389,7 @@ pub fn parse(text: &str, file: &Path, overrides: &[String]) -> Result<(ModelSpec
             apply_override(&mut value, o)?;
         }
         let resolved = toml::to_string(&value).map_err(|e| perr(e.to_string()))?;
-        let spec: ModelSpec = toml::from_str(&resolved)
-            .map_err(|e| perr(format!("after applying --set overrides: {e}")))?;
+        let spec: ModelSpec = toml::from_str(&resolved).map_err(|e| perr(format!("after applying --set overrides: {e}")))?;
         (spec, resolved)
     };
     let issues = spec.validate();
@@ -412,9 +411,7 @@ pub fn apply_override(root: &mut toml::Table, o: &str) -> Result<()> {
         .split_once('=')
         .ok_or_else(|| bad("expected FIELD=VALUE, e.g. population.exc.size=8000"))?;
     let value: toml::Value = match toml::from_str::<toml::Table>(&format!("x = {raw}")) {
-        Ok(mut t) => t
-            .remove("x")
-            .unwrap_or(toml::Value::String(raw.to_string())),
+        Ok(mut t) => t.remove("x").unwrap_or(toml::Value::String(raw.to_string())),
         Err(_) => toml::Value::String(raw.to_string()),
     };
     let parts: Vec<&str> = path.trim().split('.').collect();
@@ -427,9 +424,7 @@ pub fn apply_override(root: &mut toml::Table, o: &str) -> Result<()> {
             "inputs" => "input",
             k => k,
         };
-        let entry = cur
-            .entry(key.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = cur.entry(key.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         cur = match entry {
             toml::Value::Table(t) => t,
             toml::Value::Array(arr) => {
@@ -441,17 +436,12 @@ pub fn apply_override(root: &mut toml::Table, o: &str) -> Result<()> {
                     .or_else(|| sel.parse::<usize>().ok().filter(|&k| k < arr.len()))
                     .or_else(|| {
                         // projections without a name: `<pre>_to_<post>`
-                        arr.iter().position(|v| {
-                            match (
-                                v.get("pre").and_then(|x| x.as_str()),
-                                v.get("post").and_then(|x| x.as_str()),
-                            ) {
-                                (Some(a), Some(b)) => {
-                                    format!("{a}_to_{b}") == sel && v.get("name").is_none()
-                                }
+                        arr.iter().position(
+                            |v| match (v.get("pre").and_then(|x| x.as_str()), v.get("post").and_then(|x| x.as_str())) {
+                                (Some(a), Some(b)) => format!("{a}_to_{b}") == sel && v.get("name").is_none(),
                                 _ => false,
-                            }
-                        })
+                            },
+                        )
                     })
                     .ok_or_else(|| bad(&format!("no {key} named '{sel}'")))?;
                 match &mut arr[idx] {
@@ -509,27 +499,16 @@ impl ModelSpec {
         let mut names = HashSet::new();
         for p in &self.populations {
             let f = format!("population.{}", p.name);
-            if p.name.is_empty()
-                || !p
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if p.name.is_empty() || !p.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                 issues.push(SpecIssue::new(
                     format!("{f}.name"),
-                    format!(
-                        "value '{}' is not allowed; use letters, digits, '_' and '-'",
-                        p.name
-                    ),
+                    format!("value '{}' is not allowed; use letters, digits, '_' and '-'", p.name),
                 ));
             }
             if !names.insert(p.name.as_str()) {
                 issues.push(SpecIssue::new(
                     format!("{f}.name"),
-                    format!(
-                        "population '{}' is declared twice; names must be unique",
-                        p.name
-                    ),
+                    format!("population '{}' is declared twice; names must be unique", p.name),
                 ));
             }
             if p.size == 0 {
@@ -541,15 +520,10 @@ impl ModelSpec {
             if p.size > u32::MAX as usize {
                 issues.push(SpecIssue::new(
                     format!("{f}.size"),
-                    format!(
-                        "value {} is too large; at most {} neurons per population",
-                        p.size,
-                        u32::MAX
-                    ),
+                    format!("value {} is too large; at most {} neurons per population", p.size, u32::MAX),
                 ));
             }
-            p.neuron
-                .validate(&format!("{f}.neuron"), dt, p.size, &mut issues);
+            p.neuron.validate(&format!("{f}.neuron"), dt, p.size, &mut issues);
             let vars = p.neuron.state_variables();
             for (k, q) in &p.initial {
                 if !vars.iter().any(|(n, _)| n == k) {
@@ -568,12 +542,7 @@ impl ModelSpec {
                     ));
                 }
                 let nonneg = k.starts_with("g_");
-                q.validate(
-                    &format!("{f}.initial.{k}"),
-                    nonneg,
-                    "conductances are non-negative",
-                    &mut issues,
-                );
+                q.validate(&format!("{f}.initial.{k}"), nonneg, "conductances are non-negative", &mut issues);
             }
         }
         let pop = |name: &str| self.populations.iter().find(|p| p.name == name);
@@ -594,11 +563,7 @@ impl ModelSpec {
                             format!("{f}.{side}"),
                             format!(
                                 "no population named '{n}'; declared: {}",
-                                self.populations
-                                    .iter()
-                                    .map(|p| p.name.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                self.populations.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
                             ),
                         ));
                     }
@@ -608,26 +573,65 @@ impl ModelSpec {
             if post.neuron.is_source() {
                 issues.push(SpecIssue::new(
                     format!("{f}.post"),
-                    format!(
-                        "population '{}' is a {} and cannot receive synapses",
-                        post.name,
-                        post.neuron.name()
-                    ),
+                    format!("population '{}' is a {} and cannot receive synapses", post.name, post.neuron.name()),
                 ));
             }
-            let dale = format!("weights are magnitudes (>= 0); the sign comes from the presynaptic population '{}' ({}), Dale's law", pre.name, pre.kind.name());
-            pr.weight
-                .validate(&format!("{f}.weight"), true, &dale, &mut issues);
+            let dale = format!(
+                "weights are magnitudes (>= 0); the sign comes from the presynaptic population '{}' ({}), Dale's law",
+                pre.name,
+                pre.kind.name()
+            );
+            pr.weight.validate(&format!("{f}.weight"), true, &dale, &mut issues);
             if let Some(d) = &pr.delay {
                 d.validate(&format!("{f}.delay"), true, "delays are >= dt", &mut issues);
                 if let Some(c) = d.as_constant() {
                     if c.is_finite() && c < dt * (1.0 - 1e-9) {
-                        issues.push(SpecIssue::new(format!("{f}.delay"), format!("value {c} ms is shorter than dt = {dt} ms; delays must be at least one step")));
+                        issues.push(SpecIssue::new(
+                            format!("{f}.delay"),
+                            format!("value {c} ms is shorter than dt = {dt} ms; delays must be at least one step"),
+                        ));
                     } else if c.is_finite() && c > dt * u16::MAX as f64 {
                         issues.push(SpecIssue::new(
                             format!("{f}.delay"),
                             format!("value {c} ms is longer than {} steps", u16::MAX),
                         ));
+                    }
+                }
+            }
+            if let Some(rule) = &pr.plasticity {
+                match rule.try_build() {
+                    Err(errs) => {
+                        for e in errs {
+                            issues.push(SpecIssue::new(
+                                format!("{f}.{}", e.field),
+                                format!("value {} is not allowed; {}", e.value, e.allowed),
+                            ));
+                        }
+                    }
+                    Ok(r) => {
+                        if pr.delay.as_ref().is_some_and(|d| d.as_constant().is_none())
+                            || matches!(&pr.connectivity, Connectivity::Explicit { delay: Some(_), .. })
+                        {
+                            issues.push(SpecIssue::new(
+                                format!("{f}.delay"),
+                                "a plastic projection needs one constant delay (the postsynaptic traces are kept per delay)",
+                            ));
+                        }
+                        let (lo, hi) = (r.w_min(), r.w_max());
+                        let mut check_w = |w: f64, field: String| {
+                            if w < lo || w > hi {
+                                issues.push(SpecIssue::new(field, format!("value {w} lies outside the plasticity bounds [{lo}, {hi}]; initial weights must lie within [w_min, w_max]")));
+                            }
+                        };
+                        match (&pr.weight, &pr.connectivity) {
+                            (_, Connectivity::Explicit { weight: Some(ws), .. }) => {
+                                if let Some(w) = ws.iter().find(|w| **w < lo || **w > hi) {
+                                    check_w(*w, format!("{f}.connectivity.weight"));
+                                }
+                            }
+                            (Quantity::Constant(w), _) => check_w(*w, format!("{f}.weight")),
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -644,7 +648,13 @@ impl ModelSpec {
                 }
                 Connectivity::OneToOne => {
                     if n_pre != n_post {
-                        issues.push(SpecIssue::new(format!("{f}.connectivity"), format!("one_to_one needs equal sizes; '{}' has {n_pre} and '{}' has {n_post} neurons", pre.name, post.name)));
+                        issues.push(SpecIssue::new(
+                            format!("{f}.connectivity"),
+                            format!(
+                                "one_to_one needs equal sizes; '{}' has {n_pre} and '{}' has {n_post} neurons",
+                                pre.name, post.name
+                            ),
+                        ));
                     }
                 }
                 Connectivity::FixedIndegree {
@@ -664,7 +674,10 @@ impl ModelSpec {
                     };
                     let pool = pool - (same && !autapses) as usize;
                     if (*deg as usize > pool && !multapses) || (pool == 0 && *deg > 0) {
-                        issues.push(SpecIssue::new(format!("{f}.connectivity.k"), format!("value {deg} exceeds the {pool} available partners; use k <= {pool} or multapses = true")));
+                        issues.push(SpecIssue::new(
+                            format!("{f}.connectivity.k"),
+                            format!("value {deg} exceeds the {pool} available partners; use k <= {pool} or multapses = true"),
+                        ));
                     }
                 }
                 Connectivity::Explicit {
@@ -676,29 +689,19 @@ impl ModelSpec {
                     if a.len() != b.len() {
                         issues.push(SpecIssue::new(
                             format!("{f}.connectivity.post"),
-                            format!(
-                                "has {} entries but pre has {}; the lists must have equal length",
-                                b.len(),
-                                a.len()
-                            ),
+                            format!("has {} entries but pre has {}; the lists must have equal length", b.len(), a.len()),
                         ));
                     }
                     if let Some(j) = a.iter().find(|&&j| j as usize >= n_pre) {
                         issues.push(SpecIssue::new(
                             format!("{f}.connectivity.pre"),
-                            format!(
-                                "neuron {j} does not exist; '{}' has neurons 0..{}",
-                                pre.name, n_pre
-                            ),
+                            format!("neuron {j} does not exist; '{}' has neurons 0..{}", pre.name, n_pre),
                         ));
                     }
                     if let Some(i) = b.iter().find(|&&i| i as usize >= n_post) {
                         issues.push(SpecIssue::new(
                             format!("{f}.connectivity.post"),
-                            format!(
-                                "neuron {i} does not exist; '{}' has neurons 0..{}",
-                                post.name, n_post
-                            ),
+                            format!("neuron {i} does not exist; '{}' has neurons 0..{}", post.name, n_post),
                         ));
                     }
                     if let Some(w) = weight {
@@ -722,11 +725,11 @@ impl ModelSpec {
                                 format!("has {} entries for {} synapses", d.len(), a.len()),
                             ));
                         }
-                        if let Some(x) = d
-                            .iter()
-                            .find(|x| !(x.is_finite() && **x >= dt * (1.0 - 1e-9)))
-                        {
-                            issues.push(SpecIssue::new(format!("{f}.connectivity.delay"), format!("value {x} ms is shorter than dt = {dt} ms; delays must be at least one step")));
+                        if let Some(x) = d.iter().find(|x| !(x.is_finite() && **x >= dt * (1.0 - 1e-9))) {
+                            issues.push(SpecIssue::new(
+                                format!("{f}.connectivity.delay"),
+                                format!("value {x} ms is shorter than dt = {dt} ms; delays must be at least one step"),
+                            ));
                         }
                     }
                 }
@@ -745,21 +748,14 @@ impl ModelSpec {
             if t.neuron.is_source() {
                 issues.push(SpecIssue::new(
                     format!("{f}.target"),
-                    format!(
-                        "population '{}' is a {} and takes no input",
-                        t.name,
-                        t.neuron.name()
-                    ),
+                    format!("population '{}' is a {} and takes no input", t.name, t.neuron.name()),
                 ));
             }
             if let Some(ns) = inp.neurons() {
                 if let Some(i) = ns.iter().find(|&&i| i as usize >= t.size) {
                     issues.push(SpecIssue::new(
                         format!("{f}.neurons"),
-                        format!(
-                            "neuron {i} does not exist; '{}' has neurons 0..{}",
-                            t.name, t.size
-                        ),
+                        format!("neuron {i} does not exist; '{}' has neurons 0..{}", t.name, t.size),
                     ));
                 }
             }
@@ -772,7 +768,10 @@ impl ModelSpec {
                         ));
                     }
                     if !(weight.is_finite() && *weight >= 0.0) {
-                        issues.push(SpecIssue::new(format!("{f}.weight"), format!("value {weight} is not allowed; weights are magnitudes (>= 0), the sign comes from `receptor`")));
+                        issues.push(SpecIssue::new(
+                            format!("{f}.weight"),
+                            format!("value {weight} is not allowed; weights are magnitudes (>= 0), the sign comes from `receptor`"),
+                        ));
                     }
                 }
                 InputSpec::SpikeTimes { times, weight, .. } => {
@@ -783,14 +782,14 @@ impl ModelSpec {
                         ));
                     }
                     if !(weight.is_finite() && *weight >= 0.0) {
-                        issues.push(SpecIssue::new(format!("{f}.weight"), format!("value {weight} is not allowed; weights are magnitudes (>= 0), the sign comes from `receptor`")));
+                        issues.push(SpecIssue::new(
+                            format!("{f}.weight"),
+                            format!("value {weight} is not allowed; weights are magnitudes (>= 0), the sign comes from `receptor`"),
+                        ));
                     }
                 }
                 InputSpec::Current {
-                    amplitude,
-                    start,
-                    stop,
-                    ..
+                    amplitude, start, stop, ..
                 } => {
                     if !amplitude.is_finite() {
                         issues.push(SpecIssue::new(
@@ -813,9 +812,7 @@ impl ModelSpec {
                         }
                     }
                 }
-                InputSpec::StepCurrent {
-                    times, amplitudes, ..
-                } => {
+                InputSpec::StepCurrent { times, amplitudes, .. } => {
                     if times.len() != amplitudes.len() {
                         issues.push(SpecIssue::new(
                             format!("{f}.amplitudes"),
@@ -826,13 +823,8 @@ impl ModelSpec {
                             ),
                         ));
                     }
-                    if times.windows(2).any(|w| w[1] < w[0])
-                        || times.iter().any(|t| !(t.is_finite() && *t >= 0.0))
-                    {
-                        issues.push(SpecIssue::new(
-                            format!("{f}.times"),
-                            "times must be >= 0 and increasing",
-                        ));
+                    if times.windows(2).any(|w| w[1] < w[0]) || times.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
+                        issues.push(SpecIssue::new(format!("{f}.times"), "times must be >= 0 and increasing"));
                     }
                 }
             }
@@ -840,15 +832,15 @@ impl ModelSpec {
         let r = &self.record;
         match &r.spikes {
             SpikeSelection::Keyword(k) if k != "all" && k != "none" => {
-                issues.push(SpecIssue::new("record.spikes", format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of population names")));
+                issues.push(SpecIssue::new(
+                    "record.spikes",
+                    format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of population names"),
+                ));
             }
             SpikeSelection::List(l) => {
                 for n in l {
                     if pop(n).is_none() {
-                        issues.push(SpecIssue::new(
-                            "record.spikes",
-                            format!("no population named '{n}'"),
-                        ));
+                        issues.push(SpecIssue::new("record.spikes", format!("no population named '{n}'")));
                     }
                 }
             }
@@ -856,15 +848,15 @@ impl ModelSpec {
         }
         match &r.weights {
             SpikeSelection::Keyword(k) if k != "all" && k != "none" => {
-                issues.push(SpecIssue::new("record.weights", format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of projection names")));
+                issues.push(SpecIssue::new(
+                    "record.weights",
+                    format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of projection names"),
+                ));
             }
             SpikeSelection::List(l) => {
                 for n in l {
                     if !self.projections.iter().any(|p| &p.resolved_name() == n) {
-                        issues.push(SpecIssue::new(
-                            "record.weights",
-                            format!("no projection named '{n}'"),
-                        ));
+                        issues.push(SpecIssue::new("record.weights", format!("no projection named '{n}'")));
                     }
                 }
             }
@@ -874,9 +866,7 @@ impl ModelSpec {
             if !(b.is_finite() && b > 0.0 && is_multiple(b, dt)) {
                 issues.push(SpecIssue::new(
                     "record.weight_interval",
-                    format!(
-                        "value {b} ms is not allowed; must be a positive multiple of dt = {dt} ms"
-                    ),
+                    format!("value {b} ms is not allowed; must be a positive multiple of dt = {dt} ms"),
                 ));
             }
         }
@@ -884,9 +874,7 @@ impl ModelSpec {
             if !(b.is_finite() && b > 0.0 && is_multiple(b, dt)) {
                 issues.push(SpecIssue::new(
                     "record.rate_bin",
-                    format!(
-                        "value {b} ms is not allowed; must be a positive multiple of dt = {dt} ms"
-                    ),
+                    format!("value {b} ms is not allowed; must be a positive multiple of dt = {dt} ms"),
                 ));
             }
         }
@@ -908,11 +896,7 @@ impl ModelSpec {
                         format!(
                             "'{v}' is not a state variable of {}; allowed: {}",
                             p.neuron.name(),
-                            if allowed.is_empty() {
-                                "none".into()
-                            } else {
-                                allowed.join(", ")
-                            }
+                            if allowed.is_empty() { "none".into() } else { allowed.join(", ") }
                         ),
                     ));
                 }
@@ -921,16 +905,16 @@ impl ModelSpec {
                 if let Some(i) = ns.iter().find(|&&i| i as usize >= p.size) {
                     issues.push(SpecIssue::new(
                         format!("{f}.neurons"),
-                        format!(
-                            "neuron {i} does not exist; '{}' has neurons 0..{}",
-                            p.name, p.size
-                        ),
+                        format!("neuron {i} does not exist; '{}' has neurons 0..{}", p.name, p.size),
                     ));
                 }
             }
             if let Some(iv) = s.interval {
                 if !(iv.is_finite() && iv > 0.0 && is_multiple(iv, dt)) {
-                    issues.push(SpecIssue::new(format!("{f}.interval"), format!("value {iv} ms is not allowed; must be a positive multiple of dt = {dt} ms")));
+                    issues.push(SpecIssue::new(
+                        format!("{f}.interval"),
+                        format!("value {iv} ms is not allowed; must be a positive multiple of dt = {dt} ms"),
+                    ));
                 }
             }
         }

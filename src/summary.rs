@@ -64,14 +64,7 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// Collect the figures of a run.
-    pub fn collect(
-        sim: &Simulation,
-        model: &str,
-        requested_ms: f64,
-        construction_s: f64,
-        simulation_s: f64,
-        completed: bool,
-    ) -> Self {
+    pub fn collect(sim: &Simulation, model: &str, requested_ms: f64, construction_s: f64, simulation_s: f64, completed: bool) -> Self {
         let net = sim.net();
         let t_s = net.time_ms() * 1e-3;
         let populations = net
@@ -86,11 +79,7 @@ impl RunSummary {
                     model: p.spec.name().into(),
                     neurons: p.size,
                     spikes,
-                    mean_rate_hz: if t_s > 0.0 {
-                        spikes as f64 / p.size as f64 / t_s
-                    } else {
-                        0.0
-                    },
+                    mean_rate_hz: if t_s > 0.0 { spikes as f64 / p.size as f64 / t_s } else { 0.0 },
                     mean_isi_cv: st.mean_cv(),
                 }
             })
@@ -114,11 +103,7 @@ impl RunSummary {
             },
             construction_s,
             simulation_s,
-            realtime_factor: if simulation_s > 0.0 {
-                t_s / simulation_s
-            } else {
-                f64::INFINITY
-            },
+            realtime_factor: if simulation_s > 0.0 { t_s / simulation_s } else { f64::INFINITY },
             synaptic_events: sim.syn_events,
             events_per_s: if simulation_s > 0.0 {
                 sim.syn_events as f64 / simulation_s
@@ -158,23 +143,19 @@ impl std::fmt::Display for RunSummary {
             if self.completed { "" } else { " (INCOMPLETE)" }
         )?;
         writeln!(f, "construction        {:.3} s", self.construction_s)?;
-        writeln!(
-            f,
-            "simulation          {:.3} s wall, {} thread(s)",
-            self.simulation_s, self.threads
-        )?;
-        writeln!(
-            f,
-            "simulated/wall      {:.2}x real time",
-            self.realtime_factor
-        )?;
+        writeln!(f, "simulation          {:.3} s wall, {} thread(s)", self.simulation_s, self.threads)?;
+        writeln!(f, "simulated/wall      {:.2}x real time", self.realtime_factor)?;
         write!(
             f,
             "synaptic events     {} ({:.3e} per second)",
             self.synaptic_events, self.events_per_s
         )?;
         if let Some(t) = &self.timings_s {
-            write!(f, "\ntimings (s)         deliver {:.3}  integrate {:.3}  plasticity {:.3}  gather {:.3}  record {:.3}  other {:.3}", t.deliver, t.integrate, t.plasticity, t.gather, t.record, t.other)?;
+            write!(
+                f,
+                "\ntimings (s)         deliver {:.3}  integrate {:.3}  plasticity {:.3}  gather {:.3}  record {:.3}  other {:.3}",
+                t.deliver, t.integrate, t.plasticity, t.gather, t.record, t.other
+            )?;
         }
         Ok(())
     }

@@ -22,6 +22,7 @@
 //! (rows are sorted by target). Each neuron receives its inputs in the same order (projection,
 //! spike, synapse) whatever the chunking, so results are bit-identical for any number of threads.
 
+mod plastic;
 pub mod timers;
 
 use crate::error::Result;
@@ -106,6 +107,8 @@ pub struct Simulation {
     pub syn_events: u64,
     /// Stage timers (on with `set_timings(true)`).
     pub timers: Timers,
+    /// Spikes of the last `hist.len()` steps, [step % len][pop] (plasticity needs delayed events).
+    hist: Vec<Vec<Vec<u32>>>,
 }
 
 /// How a run ended.
@@ -121,9 +124,7 @@ impl Simulation {
     /// Wrap a network; `threads` = 0 means all cores.
     pub fn new(net: Network, threads: usize) -> Result<Self> {
         let threads = if threads == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         } else {
             threads
         };
@@ -132,9 +133,7 @@ impl Simulation {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
-                    .map_err(|e| {
-                        crate::Error::Usage(format!("cannot start {threads} threads: {e}"))
-                    })?,
+                    .map_err(|e| crate::Error::Usage(format!("cannot start {threads} threads: {e}")))?,
             )
         } else {
             None
@@ -149,10 +148,7 @@ impl Simulation {
                     .map(|c| {
                         let b0 = c * blocks / threads;
                         let b1 = (c + 1) * blocks / threads;
-                        (
-                            (b0 * BLOCK).min(p.size) as u32,
-                            (b1 * BLOCK).min(p.size) as u32,
-                        )
+                        ((b0 * BLOCK).min(p.size) as u32, (b1 * BLOCK).min(p.size) as u32)
                     })
                     .collect()
             })
@@ -178,18 +174,14 @@ impl Simulation {
                     .collect()
             })
             .collect();
-        let mut out_degree: Vec<Vec<u32>> =
-            net.populations.iter().map(|p| vec![0; p.size]).collect();
+        let hist_len = net.traces.iter().map(|t| t.shift as usize).max().unwrap_or(0) + 2;
+        let mut out_degree: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
         for pr in &net.projections {
             for (j, d) in out_degree[pr.pre].iter_mut().enumerate() {
                 *d += pr.row(j).len() as u32;
             }
         }
-        let stats = net
-            .populations
-            .iter()
-            .map(|p| SpikeStats::new(p.size))
-            .collect();
+        let stats = net.populations.iter().map(|p| SpikeStats::new(p.size)).collect();
         Ok(Simulation {
             spikes: vec![Vec::new(); np],
             chunk_spikes: vec![vec![Vec::new(); np]; threads],
@@ -203,6 +195,7 @@ impl Simulation {
             stats,
             syn_events: 0,
             timers: Timers::default(),
+            hist: vec![vec![Vec::new(); np]; hist_len],
         })
     }
 
@@ -231,6 +224,18 @@ impl Simulation {
         &self.spikes
     }
 
+    /// Switch the plasticity of projection `proj` on or off (weights of a frozen projection stay
+    /// bit-identical; traces keep running, and the lazy drift only counts time while on).
+    pub fn set_plasticity(&mut self, proj: usize, on: bool) {
+        let step = self.net.step;
+        if let Some(pl) = self.net.projections[proj].plastic.as_mut() {
+            if on && !pl.enabled {
+                pl.enabled_since = step;
+            }
+            pl.enabled = on;
+        }
+    }
+
     /// Switch stage timers on or off.
     pub fn set_timings(&mut self, on: bool) {
         self.timers.enabled = on;
@@ -238,13 +243,7 @@ impl Simulation {
 
     /// Run `steps` steps, calling `recorder` after each and `progress` every `every` steps; stops
     /// at the end of the current step when `stop` becomes true.
-    pub fn run(
-        &mut self,
-        steps: u64,
-        recorder: &mut dyn Recorder,
-        stop: &AtomicBool,
-        mut progress: impl FnMut(u64),
-    ) -> Result<RunEnd> {
+    pub fn run(&mut self, steps: u64, recorder: &mut dyn Recorder, stop: &AtomicBool, mut progress: impl FnMut(u64)) -> Result<RunEnd> {
         let every = 200;
         for s in 0..steps {
             if stop.load(Ordering::Relaxed) {
@@ -270,6 +269,7 @@ impl Simulation {
         let ctx = Ctx::new(
             &mut self.net,
             &self.spikes,
+            &self.hist,
             &self.ranges,
             &self.onto,
             &self.poisson_onto,
@@ -305,10 +305,7 @@ impl Simulation {
                 }
             }
         }
-        self.timers.add_other(
-            t0,
-            (self.timers.deliver - d0) + (self.timers.integrate - i0),
-        );
+        self.timers.add_other(t0, (self.timers.deliver - d0) + (self.timers.integrate - i0));
         let t1 = self.timers.start();
         self.gather(k);
         self.net.step = k;
@@ -348,11 +345,7 @@ impl Simulation {
                 }
             }
             for c in &net.drives.currents {
-                if let Some(ext) = net.populations[c.pop]
-                    .dynamics
-                    .common_mut()
-                    .and_then(|cm| cm.ext.as_mut())
-                {
+                if let Some(ext) = net.populations[c.pop].dynamics.common_mut().and_then(|cm| cm.ext.as_mut()) {
                     match &c.neurons {
                         None => ext.iter_mut().for_each(|x| *x += c.active),
                         Some(ns) => ns.iter().for_each(|&i| ext[i as usize] += c.active),
@@ -389,6 +382,28 @@ impl Simulation {
                 self.syn_events += deg[i] as u64;
             }
         }
+        if self.net.traces.is_empty() {
+            return;
+        }
+        let h = self.hist.len() as u64;
+        let slot = (k % h) as usize;
+        for (p, s) in self.spikes.iter().enumerate() {
+            self.hist[slot][p].clear();
+            self.hist[slot][p].extend_from_slice(s);
+        }
+        let empty: &[u32] = &[];
+        for ts in self.net.traces.iter_mut() {
+            let at = |m: u64| {
+                if m >= 1 && k - m < h {
+                    &self.hist[(m % h) as usize][ts.pop][..]
+                } else {
+                    empty
+                }
+            };
+            let prev = if k > ts.shift { at(k - 1 - ts.shift) } else { empty };
+            let now = if k >= ts.shift { at(k - ts.shift) } else { empty };
+            ts.advance(k, prev, now);
+        }
     }
 }
 
@@ -419,8 +434,10 @@ enum RawModel {
 /// Network`, and only dereferenced inside `process_chunk` for the chunk's own neuron range.
 struct Ctx<'a> {
     pops: Vec<PopRaw>,
+    plastic: Vec<plastic::PlasticPtrs>,
     net: *const Network,
     spikes: &'a [Vec<u32>],
+    hist: &'a [Vec<Vec<u32>>],
     ranges: &'a [Vec<(u32, u32)>],
     onto: &'a [Vec<usize>],
     poisson_onto: &'a [Vec<usize>],
@@ -432,9 +449,11 @@ struct Ctx<'a> {
 unsafe impl Sync for Ctx<'_> {}
 
 impl<'a> Ctx<'a> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         net: &mut Network,
         spikes: &'a [Vec<u32>],
+        hist: &'a [Vec<Vec<u32>>],
         ranges: &'a [Vec<(u32, u32)>],
         onto: &'a [Vec<usize>],
         poisson_onto: &'a [Vec<usize>],
@@ -461,11 +480,7 @@ impl<'a> Ctx<'a> {
                         m.v.as_mut_ptr(),
                         Some(&mut m.common),
                     ),
-                    Dynamics::LifDelta(m) => (
-                        RawModel::Delta(&m.consts),
-                        m.v.as_mut_ptr(),
-                        Some(&mut m.common),
-                    ),
+                    Dynamics::LifDelta(m) => (RawModel::Delta(&m.consts), m.v.as_mut_ptr(), Some(&mut m.common)),
                     _ => (RawModel::Source, std::ptr::null_mut(), None),
                 };
                 let (refr, ext, v_th, v_reset, refr_steps) = match common {
@@ -494,10 +509,26 @@ impl<'a> Ctx<'a> {
                 }
             })
             .collect();
+        let plastic = net
+            .projections
+            .iter_mut()
+            .map(|pr| match pr.plastic.as_mut() {
+                Some(pl) => plastic::PlasticPtrs {
+                    w: pr.weights.as_mut_ptr(),
+                    state: pl.state.as_mut_ptr(),
+                },
+                None => plastic::PlasticPtrs {
+                    w: std::ptr::null_mut(),
+                    state: std::ptr::null_mut(),
+                },
+            })
+            .collect();
         Ctx {
             pops,
+            plastic,
             net: net as *const Network,
             spikes,
+            hist,
             ranges,
             onto,
             poisson_onto,
@@ -535,10 +566,30 @@ impl<'a> Ctx<'a> {
                     Kind::Inhibitory => raw.ring_i,
                 };
                 let pre_spikes = &self.spikes[pr.pre];
+                if let Some(pl) = pr.plastic.as_deref().filter(|pl| pl.enabled) {
+                    let sigma = k - 1;
+                    let ec = plastic::EventCtx {
+                        pr,
+                        pl,
+                        pre_set: &net.traces[pl.pre_set],
+                        post_set: &net.traces[pl.post_set],
+                        sigma,
+                        dt: net.dt,
+                        lo,
+                        hi,
+                        full,
+                    };
+                    let slot = ring.add((((sigma + pl.delay) % raw.ring_slots) as usize) * raw.n);
+                    plastic::pre_events(&ec, self.plastic[pi], pre_spikes, slot);
+                    if sigma > pl.delay {
+                        let h = self.hist.len() as u64;
+                        plastic::post_events(&ec, self.plastic[pi], &self.hist[((sigma - pl.delay) % h) as usize][pr.post]);
+                    }
+                    continue;
+                }
                 match &pr.delays {
                     Delays::Constant(d) => {
-                        let slot =
-                            ring.add((((k - 1 + *d as u64) % raw.ring_slots) as usize) * raw.n);
+                        let slot = ring.add((((k - 1 + *d as u64) % raw.ring_slots) as usize) * raw.n);
                         for &j in pre_spikes {
                             let r = pr.row_in(j as usize, lo, hi, full);
                             let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
@@ -551,8 +602,7 @@ impl<'a> Ctx<'a> {
                         for &j in pre_spikes {
                             let r = pr.row_in(j as usize, lo, hi, full);
                             for s in r {
-                                let off =
-                                    (((k - 1 + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
+                                let off = (((k - 1 + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
                                 *ring.add(off + pr.targets[s] as usize) += pr.weights[s];
                             }
                         }
@@ -608,28 +658,15 @@ impl<'a> Ctx<'a> {
                 let in_e = std::slice::from_raw_parts_mut(raw.ring_e.add(slot_k + a), n);
                 let in_i = std::slice::from_raw_parts_mut(raw.ring_i.add(slot_k + a), n);
                 let refr = std::slice::from_raw_parts_mut(raw.refr.add(at), n);
-                let ext =
-                    (!raw.ext.is_null()).then(|| std::slice::from_raw_parts(raw.ext.add(at), n));
+                let ext = (!raw.ext.is_null()).then(|| std::slice::from_raw_parts(raw.ext.add(at), n));
                 let v = sl(raw.v);
                 match raw.model {
-                    RawModel::Cuba(cst, ie, ii) => {
-                        lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext)
-                    }
-                    RawModel::Coba(cst, ge, gi) => {
-                        lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext)
-                    }
+                    RawModel::Cuba(cst, ie, ii) => lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext),
+                    RawModel::Coba(cst, ge, gi) => lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext),
                     RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
                     RawModel::Source => unreachable!(),
                 }
-                detect(
-                    v,
-                    refr,
-                    raw.v_th,
-                    raw.v_reset,
-                    raw.refr_steps,
-                    at as u32,
-                    &mut out[p],
-                );
+                detect(v, refr, raw.v_th, raw.v_reset, raw.refr_steps, at as u32, &mut out[p]);
                 a = b;
             }
             if let (Some(t0), Some(t1)) = (t0, t1) {

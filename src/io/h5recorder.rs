@@ -41,8 +41,7 @@ impl H5Recorder {
                 pops.push((pop.name.clone(), pop.size as u64));
             }
         }
-        let spikes =
-            SpikeWriter::create(&dir.join("spikes.h5"), &pops, meta).map_err(|e| h5(e, dir))?;
+        let spikes = SpikeWriter::create(&dir.join("spikes.h5"), &pops, meta).map_err(|e| h5(e, dir))?;
         let reports: Vec<ReportSpec> = plan
             .state
             .iter()
@@ -55,10 +54,8 @@ impl H5Recorder {
                 dt_ms: pr.interval as f64 * net.dt,
             })
             .collect();
-        let state =
-            StateWriter::create(&dir.join("state.h5"), &reports, meta).map_err(|e| h5(e, dir))?;
-        let mut weights =
-            WeightWriter::create(&dir.join("weights.h5"), meta).map_err(|e| h5(e, dir))?;
+        let state = StateWriter::create(&dir.join("state.h5"), &reports, meta).map_err(|e| h5(e, dir))?;
+        let mut weights = WeightWriter::create(&dir.join("weights.h5"), meta).map_err(|e| h5(e, dir))?;
         for (k, pr) in net.projections.iter().enumerate() {
             if !plan.weights.get(k).copied().unwrap_or(false) {
                 continue;
@@ -117,15 +114,9 @@ impl H5Recorder {
         let snap = self.write_snapshots(net);
         let reached = net.time_ms();
         let dir = self.dir.clone();
-        let r1 = self
-            .spikes
-            .finish(completed && snap.is_ok(), reached, wall_time_s);
-        let r2 = self
-            .state
-            .finish(completed && snap.is_ok(), reached, wall_time_s);
-        let r3 = self
-            .weights
-            .finish(completed && snap.is_ok(), reached, wall_time_s);
+        let r1 = self.spikes.finish(completed && snap.is_ok(), reached, wall_time_s);
+        let r2 = self.state.finish(completed && snap.is_ok(), reached, wall_time_s);
+        let r3 = self.weights.finish(completed && snap.is_ok(), reached, wall_time_s);
         snap?;
         r1.map_err(|e| h5(e, &dir))?;
         r2.map_err(|e| h5(e, &dir))?;
@@ -147,23 +138,17 @@ impl Recorder for H5Recorder {
             }
             let lim = self.plan.spike_limit[p];
             self.id_buf.clear();
-            self.id_buf
-                .extend(s.iter().filter(|&&i| i < lim).map(|&i| i as u64));
+            self.id_buf.extend(s.iter().filter(|&&i| i < lim).map(|&i| i as u64));
             self.t_buf.clear();
             self.t_buf.resize(self.id_buf.len(), t);
-            self.spikes
-                .append(slot, &self.t_buf, &self.id_buf)
-                .map_err(|e| h5(e, &self.dir))?;
+            self.spikes.append(slot, &self.t_buf, &self.id_buf).map_err(|e| h5(e, &self.dir))?;
         }
         for (q, probe) in self.plan.state.iter().enumerate() {
             if k.is_multiple_of(probe.interval) {
                 if let Some(vals) = net.populations[probe.pop].dynamics.var(&probe.variable) {
                     self.frame.clear();
-                    self.frame
-                        .extend(probe.neurons.iter().map(|&i| vals[i as usize] as f32));
-                    self.state
-                        .append_frame(q, &self.frame)
-                        .map_err(|e| h5(e, &self.dir))?;
+                    self.frame.extend(probe.neurons.iter().map(|&i| vals[i as usize] as f32));
+                    self.state.append_frame(q, &self.frame).map_err(|e| h5(e, &self.dir))?;
                 }
             }
         }

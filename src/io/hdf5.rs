@@ -131,8 +131,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use hdf5_pure::{
-    AttrValue, Dataset, File, FileAccessProperties, FileBuilder, H5Element, MaxExtent,
-    MemoryStrategy, RepackOptions, SyncPolicy,
+    AttrValue, Dataset, File, FileAccessProperties, FileBuilder, H5Element, MaxExtent, MemoryStrategy, RepackOptions, SyncPolicy,
 };
 
 /// SONATA magic number (root attribute `magic`).
@@ -228,9 +227,7 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn io_is_full(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::StorageFull
-        || e.kind() == std::io::ErrorKind::QuotaExceeded
-        || e.raw_os_error() == Some(28)
+    e.kind() == std::io::ErrorKind::StorageFull || e.kind() == std::io::ErrorKind::QuotaExceeded || e.raw_os_error() == Some(28)
 }
 
 fn h5_is_full(e: &hdf5_pure::Error) -> bool {
@@ -252,9 +249,7 @@ fn h5_reason(e: &hdf5_pure::Error) -> String {
 
 fn write_err(path: &Path, what: impl Into<String>, e: hdf5_pure::Error) -> H5Error {
     if h5_is_full(&e) {
-        H5Error::DiskFull {
-            path: path.to_path_buf(),
-        }
+        H5Error::DiskFull { path: path.to_path_buf() }
     } else {
         H5Error::Write {
             path: path.to_path_buf(),
@@ -346,10 +341,7 @@ fn root_attrs(builder: &mut FileBuilder, meta: &RunMetadata, kind: &str) {
     builder.set_attr("hebb_version", AttrValue::String(meta.hebb_version.clone()));
     builder.set_attr("seed", AttrValue::U64(meta.seed));
     builder.set_attr("dt_ms", AttrValue::F64(meta.dt_ms));
-    builder.set_attr(
-        "requested_duration_ms",
-        AttrValue::F64(meta.requested_duration_ms),
-    );
+    builder.set_attr("requested_duration_ms", AttrValue::F64(meta.requested_duration_ms));
     builder.set_attr("model_text", AttrValue::String(meta.model_text.clone()));
     builder.set_attr("command_line", AttrValue::String(meta.command_line.clone()));
     builder.set_attr("completed", AttrValue::U8(0));
@@ -368,9 +360,7 @@ fn create_and_open(path: &Path, builder: FileBuilder) -> Result<File, H5Error> {
     };
     let f = std::fs::File::create(path).map_err(|e| {
         if io_is_full(&e) {
-            H5Error::DiskFull {
-                path: path.to_path_buf(),
-            }
+            H5Error::DiskFull { path: path.to_path_buf() }
         } else {
             create_err(io_reason(&e))
         }
@@ -378,18 +368,14 @@ fn create_and_open(path: &Path, builder: FileBuilder) -> Result<File, H5Error> {
     let mut w = BufWriter::new(f);
     builder.finish_to(&mut w).map_err(|e| {
         if h5_is_full(&e) {
-            H5Error::DiskFull {
-                path: path.to_path_buf(),
-            }
+            H5Error::DiskFull { path: path.to_path_buf() }
         } else {
             create_err(h5_reason(&e))
         }
     })?;
     w.flush().map_err(|e| {
         if io_is_full(&e) {
-            H5Error::DiskFull {
-                path: path.to_path_buf(),
-            }
+            H5Error::DiskFull { path: path.to_path_buf() }
         } else {
             create_err(io_reason(&e))
         }
@@ -477,13 +463,7 @@ impl<T: H5Element + Copy> Stream<T> {
     }
 }
 
-fn set_final_attrs(
-    file: &File,
-    path: &Path,
-    completed: bool,
-    reached_duration_ms: f64,
-    wall_time_s: f64,
-) -> Result<(), H5Error> {
+fn set_final_attrs(file: &File, path: &Path, completed: bool, reached_duration_ms: f64, wall_time_s: f64) -> Result<(), H5Error> {
     let root = file.root();
     root.set_attr("completed", AttrValue::U8(u8::from(completed)))
         .map_err(|e| write_err(path, "root attribute completed", e))?;
@@ -495,15 +475,10 @@ fn set_final_attrs(
 }
 
 fn close_file(file: File, path: &Path) -> Result<(), H5Error> {
-    file.close()
-        .map_err(|e| write_err(path, "file (commit and close)", e))
+    file.close().map_err(|e| write_err(path, "file (commit and close)", e))
 }
 
-fn empty_chunked(
-    b: &mut hdf5_pure::DatasetBuilder,
-    kind: ElemKind,
-    chunk: u64,
-) -> &mut hdf5_pure::DatasetBuilder {
+fn empty_chunked(b: &mut hdf5_pure::DatasetBuilder, kind: ElemKind, chunk: u64) -> &mut hdf5_pure::DatasetBuilder {
     match kind {
         ElemKind::F64 => b.with_f64_data(&[]),
         ElemKind::F32 => b.with_f32_data(&[]),
@@ -554,11 +529,7 @@ pub struct SpikeWriter {
 
 impl SpikeWriter {
     /// Create (or truncate) `path` with one group per population (`name`, size).
-    pub fn create(
-        path: &Path,
-        populations: &[(String, u64)],
-        meta: &RunMetadata,
-    ) -> Result<Self, H5Error> {
+    pub fn create(path: &Path, populations: &[(String, u64)], meta: &RunMetadata) -> Result<Self, H5Error> {
         let mut seen = std::collections::HashSet::new();
         for (name, _) in populations {
             check_name(path, "population", name)?;
@@ -580,8 +551,7 @@ impl SpikeWriter {
         for (name, size) in populations {
             let mut g = spikes.create_group(name);
             g.set_attr("n_nodes", AttrValue::U64(*size));
-            empty_chunked(g.create_dataset("timestamps"), ElemKind::F64, chunk as u64)
-                .set_attr("units", str_attr("ms"));
+            empty_chunked(g.create_dataset("timestamps"), ElemKind::F64, chunk as u64).set_attr("units", str_attr("ms"));
             empty_chunked(g.create_dataset("node_ids"), ElemKind::U64, chunk as u64);
             spikes.add_group(g.finish());
         }
@@ -591,11 +561,10 @@ impl SpikeWriter {
         let mut pops = Vec::with_capacity(populations.len());
         for (name, _) in populations {
             let open = |d: &str| {
-                file.dataset(&format!("spikes/{name}/{d}"))
-                    .map_err(|e| H5Error::Open {
-                        path: path.to_path_buf(),
-                        reason: format!("/spikes/{name}/{d}: {}", h5_reason(&e)),
-                    })
+                file.dataset(&format!("spikes/{name}/{d}")).map_err(|e| H5Error::Open {
+                    path: path.to_path_buf(),
+                    reason: format!("/spikes/{name}/{d}: {}", h5_reason(&e)),
+                })
             };
             pops.push(SpikePop {
                 name: name.clone(),
@@ -612,24 +581,17 @@ impl SpikeWriter {
 
     /// Append spikes of population `pop` (index into the `populations` given to `create`):
     /// times in ms, ids 0-based within the population. Call as often as needed.
-    pub fn append(
-        &mut self,
-        pop: usize,
-        times_ms: &[f64],
-        node_ids: &[u64],
-    ) -> Result<(), H5Error> {
+    pub fn append(&mut self, pop: usize, times_ms: &[f64], node_ids: &[u64]) -> Result<(), H5Error> {
         if self.failed {
             return Err(stopped(&self.path, "spikes"));
         }
         let path = &self.path;
         let inner = self.inner.as_mut().expect("SpikeWriter used after finish");
         let npops = inner.pops.len();
-        let p = inner.pops.get_mut(pop).ok_or_else(|| {
-            invalid(
-                path,
-                format!("population index {pop} out of range (file has {npops})"),
-            )
-        })?;
+        let p = inner
+            .pops
+            .get_mut(pop)
+            .ok_or_else(|| invalid(path, format!("population index {pop} out of range (file has {npops})")))?;
         if times_ms.len() != node_ids.len() {
             return Err(invalid(
                 path,
@@ -664,38 +626,22 @@ impl SpikeWriter {
 
     /// Number of spikes accepted so far for population `pop` (written or buffered).
     pub fn count(&self, pop: usize) -> u64 {
-        self.inner
-            .as_ref()
-            .and_then(|i| i.pops.get(pop))
-            .map_or(0, |p| p.ts.total())
+        self.inner.as_ref().and_then(|i| i.pops.get(pop)).map_or(0, |p| p.ts.total())
     }
 
     /// Flush, write `completed`, `reached_duration_ms`, `wall_time_s` and close.
-    pub fn finish(
-        mut self,
-        completed: bool,
-        reached_duration_ms: f64,
-        wall_time_s: f64,
-    ) -> Result<(), H5Error> {
+    pub fn finish(mut self, completed: bool, reached_duration_ms: f64, wall_time_s: f64) -> Result<(), H5Error> {
         let mut inner = self.inner.take().expect("SpikeWriter finished twice");
         let path = self.path.clone();
         let mut first_err = None;
         if !self.failed {
             for p in &mut inner.pops {
                 if let Err(e) = p.ts.flush() {
-                    first_err.get_or_insert(write_err(
-                        &path,
-                        format!("/spikes/{}/timestamps", p.name),
-                        e,
-                    ));
+                    first_err.get_or_insert(write_err(&path, format!("/spikes/{}/timestamps", p.name), e));
                     break;
                 }
                 if let Err(e) = p.ids.flush() {
-                    first_err.get_or_insert(write_err(
-                        &path,
-                        format!("/spikes/{}/node_ids", p.name),
-                        e,
-                    ));
+                    first_err.get_or_insert(write_err(&path, format!("/spikes/{}/node_ids", p.name), e));
                     break;
                 }
             }
@@ -757,32 +703,19 @@ pub struct StateWriter {
 
 impl StateWriter {
     /// Create (or truncate) `path` with one report group per spec.
-    pub fn create(
-        path: &Path,
-        reports: &[ReportSpec],
-        meta: &RunMetadata,
-    ) -> Result<Self, H5Error> {
+    pub fn create(path: &Path, reports: &[ReportSpec], meta: &RunMetadata) -> Result<Self, H5Error> {
         let mut seen = std::collections::HashSet::new();
         for r in reports {
             check_name(path, "population", &r.population)?;
             check_name(path, "variable", &r.variable)?;
             if !seen.insert((r.population.as_str(), r.variable.as_str())) {
-                return Err(invalid(
-                    path,
-                    format!("report {}/{} given twice", r.population, r.variable),
-                ));
+                return Err(invalid(path, format!("report {}/{} given twice", r.population, r.variable)));
             }
             if r.node_ids.is_empty() {
-                return Err(invalid(
-                    path,
-                    format!("report {}/{} records no neurons", r.population, r.variable),
-                ));
+                return Err(invalid(path, format!("report {}/{} records no neurons", r.population, r.variable)));
             }
             if !(r.dt_ms > 0.0 && r.dt_ms.is_finite()) {
-                return Err(invalid(
-                    path,
-                    format!("report {}/{}: dt_ms must be > 0", r.population, r.variable),
-                ));
+                return Err(invalid(path, format!("report {}/{}: dt_ms must be > 0", r.population, r.variable)));
             }
         }
         let mut builder = FileBuilder::new();
@@ -800,13 +733,9 @@ impl StateWriter {
             for r in reports.iter().filter(|r| r.population == *pop) {
                 let n = r.node_ids.len();
                 let mut var_g = pop_g.create_group(&r.variable);
-                empty_chunked(
-                    var_g.create_dataset("data_flat"),
-                    ElemKind::F32,
-                    flat_chunk(n) as u64,
-                )
-                .set_attr("units", str_attr(&r.units))
-                .set_attr("n_elements", AttrValue::U64(n as u64));
+                empty_chunked(var_g.create_dataset("data_flat"), ElemKind::F32, flat_chunk(n) as u64)
+                    .set_attr("units", str_attr(&r.units))
+                    .set_attr("n_elements", AttrValue::U64(n as u64));
                 let mut m = var_g.create_group("mapping");
                 let sorted = r.node_ids.windows(2).all(|w| w[0] < w[1]);
                 m.create_dataset("node_ids")
@@ -814,8 +743,7 @@ impl StateWriter {
                     .set_attr("sorted", AttrValue::U8(u8::from(sorted)));
                 let ptrs: Vec<u64> = (0..=n as u64).collect();
                 m.create_dataset("index_pointers").with_u64_data(&ptrs);
-                m.create_dataset("element_ids")
-                    .with_u32_data(&vec![0u32; n]);
+                m.create_dataset("element_ids").with_u32_data(&vec![0u32; n]);
                 m.create_dataset("time")
                     .with_f64_data(&[r.start_ms, r.start_ms, r.dt_ms])
                     .set_attr("units", str_attr("ms"));
@@ -830,12 +758,10 @@ impl StateWriter {
         let mut out = Vec::with_capacity(reports.len());
         for r in reports {
             let group = format!("report/{}/{}", r.population, r.variable);
-            let ds = file
-                .dataset(&format!("{group}/data_flat"))
-                .map_err(|e| H5Error::Open {
-                    path: path.to_path_buf(),
-                    reason: format!("/{group}/data_flat: {}", h5_reason(&e)),
-                })?;
+            let ds = file.dataset(&format!("{group}/data_flat")).map_err(|e| H5Error::Open {
+                path: path.to_path_buf(),
+                reason: format!("/{group}/data_flat: {}", h5_reason(&e)),
+            })?;
             out.push(Report {
                 spec: r.clone(),
                 group,
@@ -866,12 +792,10 @@ impl StateWriter {
         let path = &self.path;
         let inner = self.inner.as_mut().expect("StateWriter used after finish");
         let n_reports = inner.reports.len();
-        let r = inner.reports.get_mut(report).ok_or_else(|| {
-            invalid(
-                path,
-                format!("report index {report} out of range (file has {n_reports})"),
-            )
-        })?;
+        let r = inner
+            .reports
+            .get_mut(report)
+            .ok_or_else(|| invalid(path, format!("report index {report} out of range (file has {n_reports})")))?;
         if values.len() != r.spec.node_ids.len() {
             return Err(invalid(
                 path,
@@ -893,22 +817,14 @@ impl StateWriter {
 
     /// Frames accepted so far for report `report`.
     pub fn frames(&self, report: usize) -> u64 {
-        self.inner
-            .as_ref()
-            .and_then(|i| i.reports.get(report))
-            .map_or(0, |r| r.frames)
+        self.inner.as_ref().and_then(|i| i.reports.get(report)).map_or(0, |r| r.frames)
     }
 
     /// Flush every report, convert each to the 2-D SONATA `data` dataset (see the module
     /// docs), write `completed`, `reached_duration_ms`, `wall_time_s`, close, and compact the
     /// file. A failed compaction (e.g. no room for the temporary copy) is not an error: the
     /// file is complete and valid, it only keeps the dead bytes of the flat streams.
-    pub fn finish(
-        mut self,
-        completed: bool,
-        reached_duration_ms: f64,
-        wall_time_s: f64,
-    ) -> Result<(), H5Error> {
+    pub fn finish(mut self, completed: bool, reached_duration_ms: f64, wall_time_s: f64) -> Result<(), H5Error> {
         let inner = self.inner.take().expect("StateWriter finished twice");
         let path = self.path.clone();
         let StateInner { file, mut reports } = inner;
@@ -988,14 +904,7 @@ fn flat_chunk(n: usize) -> usize {
 }
 
 /// Replace `data_flat` by the 2-D `data` and set the stop time. Returns whether it converted.
-fn convert_report(
-    file: &File,
-    path: &Path,
-    spec: &ReportSpec,
-    group: &str,
-    frames: u64,
-    limit: u64,
-) -> Result<bool, H5Error> {
+fn convert_report(file: &File, path: &Path, spec: &ReportSpec, group: &str, frames: u64, limit: u64) -> Result<bool, H5Error> {
     let n = spec.node_ids.len() as u64;
     let stop = spec.start_ms + frames as f64 * spec.dt_ms;
     let mut time = file
@@ -1011,9 +920,7 @@ fn convert_report(
         // Read the stream as raw little-endian bytes in windows straight into the buffer that
         // is then moved into the dataset builder (no second copy of the report).
         let flat_p = format!("{group}/data_flat");
-        let flat_ds = file
-            .dataset(&flat_p)
-            .map_err(|e| read_err(path, format!("/{flat_p}"), e))?;
+        let flat_ds = file.dataset(&flat_p).map_err(|e| read_err(path, format!("/{flat_p}"), e))?;
         let mut bytes: Vec<u8> = Vec::with_capacity(total as usize * 4);
         const WINDOW: u64 = 1 << 21;
         let mut start = 0u64;
@@ -1195,24 +1102,17 @@ impl WeightWriter {
     /// Append one snapshot of all weights of plastic projection `name` (edge order of
     /// `write_edges`) at simulated time `time_ms`. The snapshot datasets are created on the
     /// first call.
-    pub fn append_snapshot(
-        &mut self,
-        name: &str,
-        time_ms: f64,
-        weights: &[f32],
-    ) -> Result<(), H5Error> {
+    pub fn append_snapshot(&mut self, name: &str, time_ms: f64, weights: &[f32]) -> Result<(), H5Error> {
         let path = self.path.clone();
         if self.failed {
             return Err(stopped(&path, "edges"));
         }
         let inner = self.inner.as_mut().expect("WeightWriter used after finish");
         let file = &inner.file;
-        let proj = inner.projections.get_mut(name).ok_or_else(|| {
-            invalid(
-                &path,
-                format!("snapshot for projection {name}, which write_edges did not write"),
-            )
-        })?;
+        let proj = inner
+            .projections
+            .get_mut(name)
+            .ok_or_else(|| invalid(&path, format!("snapshot for projection {name}, which write_edges did not write")))?;
         if weights.len() as u64 != proj.n_edges {
             return Err(invalid(
                 &path,
@@ -1242,8 +1142,7 @@ impl WeightWriter {
             s.count += 1;
             // Publish the times of the snapshots whose weights are now all on disk.
             let durable = s.weights.written.checked_div(n).unwrap_or(s.count);
-            sync_times(s, durable)
-                .map_err(|e| write_err(&path, format!("/edges/{name}/snapshots/times"), e))
+            sync_times(s, durable).map_err(|e| write_err(&path, format!("/edges/{name}/snapshots/times"), e))
         })();
         if r.is_err() {
             self.failed = true;
@@ -1252,12 +1151,7 @@ impl WeightWriter {
     }
 
     /// Flush all snapshots, write `completed`, `reached_duration_ms`, `wall_time_s` and close.
-    pub fn finish(
-        mut self,
-        completed: bool,
-        reached_duration_ms: f64,
-        wall_time_s: f64,
-    ) -> Result<(), H5Error> {
+    pub fn finish(mut self, completed: bool, reached_duration_ms: f64, wall_time_s: f64) -> Result<(), H5Error> {
         let inner = self.inner.take().expect("WeightWriter finished twice");
         let path = self.path.clone();
         let WeightInner {
@@ -1298,11 +1192,7 @@ impl Drop for WeightWriter {
     }
 }
 
-fn flush_snapshots(
-    path: &Path,
-    projections: &mut HashMap<String, Projection>,
-    order: &[String],
-) -> Result<(), H5Error> {
+fn flush_snapshots(path: &Path, projections: &mut HashMap<String, Projection>, order: &[String]) -> Result<(), H5Error> {
     for name in order {
         let Some(p) = projections.get_mut(name) else {
             continue;
@@ -1312,8 +1202,7 @@ fn flush_snapshots(
                 .flush()
                 .map_err(|e| write_err(path, format!("/edges/{name}/snapshots/weights"), e))?;
             let count = s.count;
-            sync_times(s, count)
-                .map_err(|e| write_err(path, format!("/edges/{name}/snapshots/times"), e))?;
+            sync_times(s, count).map_err(|e| write_err(path, format!("/edges/{name}/snapshots/times"), e))?;
         }
     }
     Ok(())
@@ -1332,13 +1221,7 @@ fn sync_times(s: &mut Snapshots, durable: u64) -> Result<(), hdf5_pure::Error> {
     Ok(())
 }
 
-fn create_snapshots(
-    file: &File,
-    path: &Path,
-    name: &str,
-    n_edges: u64,
-    units: &str,
-) -> Result<Snapshots, H5Error> {
+fn create_snapshots(file: &File, path: &Path, name: &str, n_edges: u64, units: &str) -> Result<Snapshots, H5Error> {
     let g = format!("edges/{name}/snapshots");
     let w_chunk = flat_chunk(n_edges as usize);
     let root = file.root();
@@ -1346,8 +1229,7 @@ fn create_snapshots(
         root.create_group(&g)?;
         let u = units.to_string();
         root.create_dataset(&format!("{g}/times"), |b| {
-            empty_chunked(b, ElemKind::F64, SNAPSHOT_TIMES_CHUNK as u64)
-                .set_attr("units", str_attr("ms"));
+            empty_chunked(b, ElemKind::F64, SNAPSHOT_TIMES_CHUNK as u64).set_attr("units", str_attr("ms"));
         })?;
         root.create_dataset(&format!("{g}/weights"), |b| {
             empty_chunked(b, ElemKind::F32, w_chunk as u64)
@@ -1392,18 +1274,12 @@ fn write_edges_impl(
     let stage = || -> Result<(), hdf5_pure::Error> {
         root.create_group(&g)?;
         root.create_group(&format!("{g}/0"))?;
-        let (sp, tp, wu) = (
-            source_pop.to_string(),
-            target_pop.to_string(),
-            weight_units.to_string(),
-        );
+        let (sp, tp, wu) = (source_pop.to_string(), target_pop.to_string(), weight_units.to_string());
         root.create_dataset(&format!("{g}/source_node_id"), |b| {
-            empty_chunked(b, ElemKind::U64, chunk)
-                .set_attr("node_population", AttrValue::String(sp));
+            empty_chunked(b, ElemKind::U64, chunk).set_attr("node_population", AttrValue::String(sp));
         })?;
         root.create_dataset(&format!("{g}/target_node_id"), |b| {
-            empty_chunked(b, ElemKind::U64, chunk)
-                .set_attr("node_population", AttrValue::String(tp));
+            empty_chunked(b, ElemKind::U64, chunk).set_attr("node_population", AttrValue::String(tp));
         })?;
         root.create_dataset(&format!("{g}/edge_type_id"), |b| {
             empty_chunked(b, ElemKind::I64, chunk);
@@ -1424,18 +1300,10 @@ fn write_edges_impl(
     };
     stage().map_err(|e| write_err(path, format!("/{g}"), e))?;
 
-    fn fill<T: H5Element + Copy>(
-        file: &File,
-        path: &Path,
-        ds_path: &str,
-        data: &[T],
-    ) -> Result<(), H5Error> {
-        let mut ds = file
-            .dataset(ds_path)
-            .map_err(|e| write_err(path, format!("/{ds_path}"), e))?;
+    fn fill<T: H5Element + Copy>(file: &File, path: &Path, ds_path: &str, data: &[T]) -> Result<(), H5Error> {
+        let mut ds = file.dataset(ds_path).map_err(|e| write_err(path, format!("/{ds_path}"), e))?;
         if !data.is_empty() {
-            ds.append(data)
-                .map_err(|e| write_err(path, format!("/{ds_path}"), e))?;
+            ds.append(data).map_err(|e| write_err(path, format!("/{ds_path}"), e))?;
         }
         Ok(())
     }
@@ -1493,14 +1361,11 @@ fn open_read(path: &Path) -> Result<File, H5Error> {
 }
 
 fn ds(file: &File, path: &Path, p: &str) -> Result<Dataset, H5Error> {
-    file.dataset(p)
-        .map_err(|e| read_err(path, format!("/{p}"), e))
+    file.dataset(p).map_err(|e| read_err(path, format!("/{p}"), e))
 }
 
 fn sorted_groups(file: &File, path: &Path, p: &str) -> Result<Vec<String>, H5Error> {
-    let g = file
-        .group(p)
-        .map_err(|e| read_err(path, format!("/{p}"), e))?;
+    let g = file.group(p).map_err(|e| read_err(path, format!("/{p}"), e))?;
     let mut names = g.groups().map_err(|e| read_err(path, format!("/{p}"), e))?;
     names.sort();
     Ok(names)
@@ -1536,9 +1401,7 @@ pub fn read_spike_counts(path: &Path) -> Result<Vec<(String, u64)>, H5Error> {
         let mut n = u64::MAX;
         for d in ["timestamps", "node_ids"] {
             let p = format!("spikes/{pop}/{d}");
-            let shape = ds(&file, path, &p)?
-                .shape()
-                .map_err(|e| read_err(path, format!("/{p}"), e))?;
+            let shape = ds(&file, path, &p)?.shape().map_err(|e| read_err(path, format!("/{p}"), e))?;
             n = n.min(shape.first().copied().unwrap_or(0));
         }
         out.push((pop, n));
@@ -1580,27 +1443,15 @@ fn attr_to_string(v: &AttrValue) -> String {
 }
 
 fn fmt_list<T: ToString>(x: &[T]) -> String {
-    format!(
-        "[{}]",
-        x.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+    format!("[{}]", x.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
 }
 
 /// Root attributes of any hebb HDF5 file, stringified: strings verbatim, numbers as Rust
 /// prints them, arrays as `[a, b]` (`version` reads `[0, 1]`, `completed` reads `0`/`1`).
 pub fn read_root_attrs(path: &Path) -> Result<BTreeMap<String, String>, H5Error> {
     let file = open_read(path)?;
-    let attrs = file
-        .root()
-        .attrs()
-        .map_err(|e| read_err(path, "root attributes", e))?;
-    Ok(attrs
-        .iter()
-        .map(|(k, v)| (k.clone(), attr_to_string(v)))
-        .collect())
+    let attrs = file.root().attrs().map_err(|e| read_err(path, "root attributes", e))?;
+    Ok(attrs.iter().map(|(k, v)| (k.clone(), attr_to_string(v))).collect())
 }
 
 /// One frame report: (recorded node ids, [start, stop, dt] in ms, values flattened
@@ -1630,9 +1481,7 @@ pub fn read_report(path: &Path, population: &str, variable: &str) -> Result<Repo
     let data_p = format!("{g}/data");
     let values = match file.dataset(&data_p) {
         Ok(d) => {
-            let shape = d
-                .shape()
-                .map_err(|e| read_err(path, format!("/{data_p}"), e))?;
+            let shape = d.shape().map_err(|e| read_err(path, format!("/{data_p}"), e))?;
             if shape.len() != 2 || shape[1] as usize != n {
                 return Err(H5Error::Read {
                     path: path.to_path_buf(),
@@ -1640,8 +1489,7 @@ pub fn read_report(path: &Path, population: &str, variable: &str) -> Result<Repo
                     reason: format!("shape {shape:?} does not match {n} recorded neurons"),
                 });
             }
-            d.read_f32()
-                .map_err(|e| read_err(path, format!("/{data_p}"), e))?
+            d.read_f32().map_err(|e| read_err(path, format!("/{data_p}"), e))?
         }
         Err(_) => {
             let flat_p = format!("{g}/data_flat");
@@ -1706,9 +1554,7 @@ pub fn read_snapshots(path: &Path, name: &str) -> Result<(Vec<f64>, Vec<f32>), H
             what: format!("/{w_p}"),
             reason: "attribute n_edges missing".into(),
         })?;
-    let mut w = w_ds
-        .read_f32()
-        .map_err(|e| read_err(path, format!("/{w_p}"), e))?;
+    let mut w = w_ds.read_f32().map_err(|e| read_err(path, format!("/{w_p}"), e))?;
     let k = if n_edges == 0 {
         times.len()
     } else {

@@ -83,10 +83,7 @@ impl RecordPlan {
                     .find(|(n, _)| n == var)
                     .map(|(_, u)| *u)
                     .unwrap_or("");
-                let neurons = s
-                    .neurons
-                    .clone()
-                    .unwrap_or_else(|| (0..ps.size.min(10) as u32).collect());
+                let neurons = s.neurons.clone().unwrap_or_else(|| (0..ps.size.min(10) as u32).collect());
                 let interval = s.interval.map_or(1, |iv| (iv / dt).round() as u64).max(1);
                 state.push(StateProbe {
                     pop,
@@ -178,8 +175,7 @@ impl Recorder for MemoryRecorder {
         for (q, probe) in self.plan.state.iter().enumerate() {
             if k.is_multiple_of(probe.interval) {
                 if let Some(vals) = net.populations[probe.pop].dynamics.var(&probe.variable) {
-                    self.data.state[q]
-                        .push((k, probe.neurons.iter().map(|&i| vals[i as usize]).collect()));
+                    self.data.state[q].push((k, probe.neurons.iter().map(|&i| vals[i as usize]).collect()));
                 }
             }
         }

@@ -182,13 +182,7 @@ pub fn step(
     i_ext: Option<&[f64]>,
 ) {
     let n = v.len();
-    let (ge, gi, refr, in_exc, in_inh) = (
-        &mut ge[..n],
-        &mut gi[..n],
-        &mut refr[..n],
-        &mut in_exc[..n],
-        &mut in_inh[..n],
-    );
+    let (ge, gi, refr, in_exc, in_inh) = (&mut ge[..n], &mut gi[..n], &mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
     let h = c.h;
     for k in 0..n {
         let i = c.i_bias + i_ext.map_or(0.0, |x| x[k]);

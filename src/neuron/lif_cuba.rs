@@ -99,10 +99,7 @@ impl LifCubaParams {
             ("v_bias", self.v_bias),
         ] {
             if !v.is_finite() {
-                issues.push(SpecIssue::new(
-                    format!("{field}.{n}"),
-                    format!("value {v} is not a finite number"),
-                ));
+                issues.push(SpecIssue::new(format!("{field}.{n}"), format!("value {v} is not a finite number")));
             }
         }
         if self.v_reset >= self.v_th {
@@ -197,13 +194,7 @@ pub fn step(
     v_ext: Option<&[f64]>,
 ) {
     let n = v.len();
-    let (ie, ii, refr, in_exc, in_inh) = (
-        &mut ie[..n],
-        &mut ii[..n],
-        &mut refr[..n],
-        &mut in_exc[..n],
-        &mut in_inh[..n],
-    );
+    let (ie, ii, refr, in_exc, in_inh) = (&mut ie[..n], &mut ii[..n], &mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
     match v_ext {
         None => {
             let a = c.one_minus_p_vv * c.v_rest;
@@ -221,10 +212,7 @@ pub fn step(
         Some(x) => {
             let x = &x[..n];
             for i in 0..n {
-                let prop = c.one_minus_p_vv * (c.v_rest + x[i])
-                    + v[i] * c.p_vv
-                    + ie[i] * c.p_ve
-                    + ii[i] * c.p_vi;
+                let prop = c.one_minus_p_vv * (c.v_rest + x[i]) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
                 let r = refr[i];
                 v[i] = if r == 0 { prop } else { v[i] };
                 refr[i] = r.saturating_sub(1);

@@ -120,21 +120,12 @@ impl LifDelta {
 
 /// Advance one step (see [`super::lif_cuba::step`] for the argument conventions).
 #[inline]
-pub fn step(
-    c: &LifDeltaConsts,
-    v: &mut [f64],
-    refr: &mut [u32],
-    in_exc: &mut [f32],
-    in_inh: &mut [f32],
-    v_ext: Option<&[f64]>,
-) {
+pub fn step(c: &LifDeltaConsts, v: &mut [f64], refr: &mut [u32], in_exc: &mut [f32], in_inh: &mut [f32], v_ext: Option<&[f64]>) {
     let n = v.len();
     let (refr, in_exc, in_inh) = (&mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
     for i in 0..n {
         let x = v_ext.map_or(0.0, |x| x[i]);
-        let prop = c.one_minus_p_vv * (c.v_rest + x)
-            + v[i] * c.p_vv
-            + (in_exc[i] as f64 - in_inh[i] as f64);
+        let prop = c.one_minus_p_vv * (c.v_rest + x) + v[i] * c.p_vv + (in_exc[i] as f64 - in_inh[i] as f64);
         let r = refr[i];
         v[i] = if r == 0 { prop } else { v[i] };
         refr[i] = r.saturating_sub(1);

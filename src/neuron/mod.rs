@@ -65,9 +65,7 @@ impl NeuronSpec {
         match self {
             NeuronSpec::LifCuba(_) | NeuronSpec::LifDelta(_) => "mV",
             NeuronSpec::LifCoba(_) => "nS",
-            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) => {
-                "none (sources take no input)"
-            }
+            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) => "none (sources take no input)",
         }
     }
 
@@ -91,10 +89,7 @@ impl NeuronSpec {
 
     /// Whether the population is a spike source (receives no input, has no membrane).
     pub fn is_source(&self) -> bool {
-        matches!(
-            self,
-            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_)
-        )
+        matches!(self, NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_))
     }
 
     /// Fresh runtime state for `n` neurons.
@@ -204,15 +199,7 @@ impl Common {
 
 /// Threshold and reset for neurons `v` (local indices offset by `base`): pushes spiking neurons.
 #[inline]
-pub fn detect(
-    v: &mut [f64],
-    refr: &mut [u32],
-    v_th: f64,
-    v_reset: f64,
-    refr_steps: u32,
-    base: u32,
-    spikes: &mut Vec<u32>,
-) {
+pub fn detect(v: &mut [f64], refr: &mut [u32], v_th: f64, v_reset: f64, refr_steps: u32, base: u32, spikes: &mut Vec<u32>) {
     let refr = &mut refr[..v.len()];
     // Spikes are rare: test 16 neurons at a time with a branch-free (vectorised) reduction and
     // look at single neurons only in groups that contain a crossing.
@@ -244,13 +231,7 @@ pub fn steps(t: f64, dt: f64) -> u32 {
     (t / dt).round() as u32
 }
 
-pub(crate) fn check_positive(
-    issues: &mut Vec<SpecIssue>,
-    field: &str,
-    name: &str,
-    v: f64,
-    unit: &str,
-) {
+pub(crate) fn check_positive(issues: &mut Vec<SpecIssue>, field: &str, name: &str, v: f64, unit: &str) {
     if !(v.is_finite() && v > 0.0) {
         issues.push(SpecIssue::new(
             format!("{field}.{name}"),
@@ -272,6 +253,9 @@ pub(crate) fn check_refractory(issues: &mut Vec<SpecIssue>, field: &str, t_ref: 
             format!("value {t_ref} ms is not allowed; must be >= 0"),
         ));
     } else if !is_multiple(t_ref, dt) {
-        issues.push(SpecIssue::new(format!("{field}.t_ref"), format!("value {t_ref} ms is not a multiple of dt = {dt} ms; the refractory period must be a whole number of steps")));
+        issues.push(SpecIssue::new(
+            format!("{field}.t_ref"),
+            format!("value {t_ref} ms is not a multiple of dt = {dt} ms; the refractory period must be a whole number of steps"),
+        ));
     }
 }

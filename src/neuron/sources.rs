@@ -55,7 +55,14 @@ impl SpikeSourceParams {
     /// Range checks.
     pub fn validate(&self, field: &str, size: usize, issues: &mut Vec<SpecIssue>) {
         if self.times.len() != size {
-            issues.push(SpecIssue::new(format!("{field}.times"), format!("has {} lists but the population has {} neurons; give one list of spike times per neuron", self.times.len(), size)));
+            issues.push(SpecIssue::new(
+                format!("{field}.times"),
+                format!(
+                    "has {} lists but the population has {} neurons; give one list of spike times per neuron",
+                    self.times.len(),
+                    size
+                ),
+            ));
         }
         for (k, ts) in self.times.iter().enumerate() {
             if let Some(t) = ts.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
@@ -82,12 +89,7 @@ pub struct PoissonSource {
 impl PoissonSource {
     /// Build.
     pub fn new(p: &PoissonSourceParams, n: usize, dt: f64) -> Self {
-        let mut s = PoissonSource {
-            rate: 0.0,
-            p: 0.0,
-            n,
-            dt,
-        };
+        let mut s = PoissonSource { rate: 0.0, p: 0.0, n, dt };
         s.set_rate(p.rate);
         s
     }
@@ -158,12 +160,7 @@ impl SpikeSource {
 
     /// Replace the spike times (used by protocols); the next step continues from `from_step`.
     pub fn set_times(&mut self, times: &[Vec<f64>], dt: f64, from_step: u64) {
-        *self = SpikeSource::new(
-            &SpikeSourceParams {
-                times: times.to_vec(),
-            },
-            dt,
-        );
+        *self = SpikeSource::new(&SpikeSourceParams { times: times.to_vec() }, dt);
         self.cursor = self.events.partition_point(|e| e.0 < from_step);
     }
 }

@@ -153,27 +153,13 @@ impl Rule {
     /// `elapsed_ms`: time since this synapse's previous pre-or-post event;
     /// `state`: the per-synapse value (a dummy for rules that do not need it).
     #[inline]
-    pub fn on_pre(
-        &self,
-        w: f32,
-        pre: &[f64],
-        post: &[f64],
-        elapsed_ms: f64,
-        state: &mut f32,
-    ) -> f32 {
+    pub fn on_pre(&self, w: f32, pre: &[f64], post: &[f64], elapsed_ms: f64, state: &mut f32) -> f32 {
         dispatch!(self, r => r.on_pre(w, pre, post, elapsed_ms, state))
     }
 
     /// New weight after a postsynaptic spike reaches the synapse (arguments as in [`Rule::on_pre`]).
     #[inline]
-    pub fn on_post(
-        &self,
-        w: f32,
-        pre: &[f64],
-        post: &[f64],
-        elapsed_ms: f64,
-        state: &mut f32,
-    ) -> f32 {
+    pub fn on_post(&self, w: f32, pre: &[f64], post: &[f64], elapsed_ms: f64, state: &mut f32) -> f32 {
         dispatch!(self, r => r.on_post(w, pre, post, elapsed_ms, state))
     }
 
@@ -277,12 +263,7 @@ pub struct SpecError {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers (validation, clamping, rounding)
 
-pub(crate) fn err(
-    errs: &mut Vec<SpecError>,
-    field: &str,
-    value: impl std::fmt::Display,
-    allowed: &str,
-) {
+pub(crate) fn err(errs: &mut Vec<SpecError>, field: &str, value: impl std::fmt::Display, allowed: &str) {
     errs.push(SpecError {
         field: format!("plasticity.{field}"),
         value: value.to_string(),
@@ -396,17 +377,7 @@ mod tests {
     #[test]
     fn to_weight_stays_inside_unrepresentable_bounds() {
         let (lo, hi) = (0.1, 0.3);
-        for w in [
-            -1.0,
-            0.0,
-            0.1,
-            0.2,
-            0.3,
-            0.31,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ] {
+        for w in [-1.0, 0.0, 0.1, 0.2, 0.3, 0.31, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let y = f64::from(to_weight(w, lo, hi));
             assert!((lo..=hi).contains(&y), "{w} -> {y}");
         }

@@ -64,12 +64,7 @@ impl NonHebbianSpec {
         check_nonneg(errs, "non_hebbian.beta", self.beta);
         match self.tau_o {
             Some(t) => check_positive(errs, "non_hebbian.tau_o", t),
-            None if self.beta > 0.0 => err(
-                errs,
-                "non_hebbian.tau_o",
-                "missing",
-                "required when beta > 0",
-            ),
+            None if self.beta > 0.0 => err(errs, "non_hebbian.tau_o", "missing", "required when beta > 0"),
             None => {}
         }
     }
@@ -81,11 +76,7 @@ impl NonHebbianSpec {
             a_post: self.a_post,
             drift: self.drift,
             beta: self.beta,
-            tau_o: if self.beta > 0.0 {
-                self.tau_o.unwrap_or(0.0)
-            } else {
-                0.0
-            },
+            tau_o: if self.beta > 0.0 { self.tau_o.unwrap_or(0.0) } else { 0.0 },
             o_index,
         }
     }
@@ -135,7 +126,6 @@ impl NonHebbian {
     /// Contribution to `d<w>/dt` (weight units per second).
     #[inline]
     pub(crate) fn rate(&self, nu_pre: f64, nu_post: f64, w: f64) -> f64 {
-        self.a_pre * nu_pre + self.a_post * nu_post + self.drift / MS
-            - self.beta * (self.tau_o * MS) * w * nu_post * nu_post
+        self.a_pre * nu_pre + self.a_post * nu_post + self.drift / MS - self.beta * (self.tau_o * MS) * w * nu_post * nu_post
     }
 }

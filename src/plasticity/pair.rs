@@ -93,8 +93,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    check_bounds, check_nonneg, check_positive, err, f32_at_least, to_weight, NonHebbian,
-    NonHebbianSpec, SpecError, TraceSpec, MS,
+    check_bounds, check_nonneg, check_positive, err, f32_at_least, to_weight, NonHebbian, NonHebbianSpec, SpecError, TraceSpec, MS,
 };
 
 /// Which pre/post spike pairs interact (plasticity.md §1.4).
@@ -185,12 +184,7 @@ impl PairStdpSpec {
         check_positive(errs, "tau_minus", self.tau_minus);
         if let WeightDependence::PowerLaw { mu } = self.weight_dependence {
             if !(0.0..=1.0).contains(&mu) {
-                err(
-                    errs,
-                    "weight_dependence.power_law.mu",
-                    mu,
-                    "must be in [0, 1]",
-                );
+                err(errs, "weight_dependence.power_law.mu", mu, "must be in [0, 1]");
             }
         }
         check_bounds(errs, self.w_min, self.w_max);
@@ -199,18 +193,11 @@ impl PairStdpSpec {
 
     pub(crate) fn build_unchecked(&self) -> PairStdp {
         let (pre_k, post_k) = match self.pairing {
-            Pairing::AllToAll => (
-                TraceSpec::accumulate(self.tau_plus),
-                TraceSpec::accumulate(self.tau_minus),
-            ),
-            Pairing::NearestSymmetric | Pairing::NearestRestricted => (
-                TraceSpec::nearest(self.tau_plus),
-                TraceSpec::nearest(self.tau_minus),
-            ),
-            Pairing::PresynapticCentred => (
-                TraceSpec::accumulate(self.tau_plus),
-                TraceSpec::nearest(self.tau_minus),
-            ),
+            Pairing::AllToAll => (TraceSpec::accumulate(self.tau_plus), TraceSpec::accumulate(self.tau_minus)),
+            Pairing::NearestSymmetric | Pairing::NearestRestricted => {
+                (TraceSpec::nearest(self.tau_plus), TraceSpec::nearest(self.tau_minus))
+            }
+            Pairing::PresynapticCentred => (TraceSpec::accumulate(self.tau_plus), TraceSpec::nearest(self.tau_minus)),
         };
         let mut post = vec![post_k];
         let mut o_index = 0;
@@ -296,17 +283,8 @@ impl PairStdp {
 
     /// See [`super::Rule::on_pre`].
     #[inline]
-    pub fn on_pre(
-        &self,
-        w: f32,
-        pre: &[f64],
-        post: &[f64],
-        elapsed_ms: f64,
-        state: &mut f32,
-    ) -> f32 {
-        let w1 = self
-            .non_hebbian
-            .drifted(w, elapsed_ms, self.w_min, self.w_max);
+    pub fn on_pre(&self, w: f32, pre: &[f64], post: &[f64], elapsed_ms: f64, state: &mut f32) -> f32 {
+        let w1 = self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max);
         let k = match self.pairing {
             Pairing::AllToAll | Pairing::NearestSymmetric => post[0],
             Pairing::PresynapticCentred => {
@@ -321,24 +299,14 @@ impl PairStdp {
                 }
             }
         };
-        let dw = -(k * (self.a_minus * self.weight_dependence.ltd(w1, self.w_max)))
-            + self.non_hebbian.a_pre;
+        let dw = -(k * (self.a_minus * self.weight_dependence.ltd(w1, self.w_max))) + self.non_hebbian.a_pre;
         to_weight(w1 + dw, self.w_min, self.w_max)
     }
 
     /// See [`super::Rule::on_post`].
     #[inline]
-    pub fn on_post(
-        &self,
-        w: f32,
-        pre: &[f64],
-        post: &[f64],
-        elapsed_ms: f64,
-        state: &mut f32,
-    ) -> f32 {
-        let w1 = self
-            .non_hebbian
-            .drifted(w, elapsed_ms, self.w_min, self.w_max);
+    pub fn on_post(&self, w: f32, pre: &[f64], post: &[f64], elapsed_ms: f64, state: &mut f32) -> f32 {
+        let w1 = self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max);
         let k = match self.pairing {
             Pairing::AllToAll | Pairing::NearestSymmetric => pre[0],
             Pairing::PresynapticCentred => {
@@ -354,8 +322,7 @@ impl PairStdp {
                 }
             }
         };
-        let dw = k * (self.a_plus * self.weight_dependence.ltp(w1, self.w_max))
-            + self.non_hebbian.post_increment(w1, post);
+        let dw = k * (self.a_plus * self.weight_dependence.ltp(w1, self.w_max)) + self.non_hebbian.post_increment(w1, post);
         to_weight(w1 + dw, self.w_min, self.w_max)
     }
 
@@ -401,24 +368,14 @@ mod tests {
         let near = |s: f64, tau: f64| (-s / tau).exp();
         // a 3 ms ago, b 5 ms ago: a is later, whatever the taus
         assert!(strictly_later(near(3.0, 16.8), 16.8, near(5.0, 33.7), 33.7));
-        assert!(!strictly_later(
-            near(5.0, 16.8),
-            16.8,
-            near(3.0, 33.7),
-            33.7
-        ));
+        assert!(!strictly_later(near(5.0, 16.8), 16.8, near(3.0, 33.7), 33.7));
         // same step: neither is later
         for s in [0.1, 7.3, 250.0, 4000.0] {
             assert!(!strictly_later(near(s, 16.8), 16.8, near(s, 33.7), 33.7));
             assert!(!strictly_later(near(s, 33.7), 33.7, near(s, 16.8), 16.8));
         }
         // one step apart at long lags is still resolved
-        assert!(strictly_later(
-            near(999.9, 16.8),
-            16.8,
-            near(1000.0, 33.7),
-            33.7
-        ));
+        assert!(strictly_later(near(999.9, 16.8), 16.8, near(1000.0, 33.7), 33.7));
         // never spiked
         assert!(strictly_later(0.5, 20.0, 0.0, 20.0));
         assert!(!strictly_later(0.0, 20.0, 0.5, 20.0));

@@ -79,10 +79,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    check_bounds, check_nonneg, check_positive, err, to_weight, NonHebbian, NonHebbianSpec,
-    SpecError, TraceKind, TraceSpec, MS,
-};
+use super::{check_bounds, check_nonneg, check_positive, err, to_weight, NonHebbian, NonHebbianSpec, SpecError, TraceKind, TraceSpec, MS};
 
 /// Trace interaction of the triplet rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,24 +148,10 @@ impl TripletPreset {
             tau_y,
         };
         match self {
-            Self::Pfister2006VcAllToAllMinimal => {
-                row(AllToAll, 0.0, 6.5e-3, 7.1e-3, 0.0, None, 114.0)
-            }
-            Self::Pfister2006VcAllToAllFull => {
-                row(AllToAll, 5e-10, 6.2e-3, 7e-3, 2.3e-4, Some(101.0), 125.0)
-            }
-            Self::Pfister2006VcNearestMinimal => {
-                row(NearestSpike, 0.0, 5e-2, 8e-3, 0.0, None, 40.0)
-            }
-            Self::Pfister2006VcNearestFull => row(
-                NearestSpike,
-                8.8e-11,
-                5.3e-2,
-                6.6e-3,
-                3.1e-3,
-                Some(714.0),
-                40.0,
-            ),
+            Self::Pfister2006VcAllToAllMinimal => row(AllToAll, 0.0, 6.5e-3, 7.1e-3, 0.0, None, 114.0),
+            Self::Pfister2006VcAllToAllFull => row(AllToAll, 5e-10, 6.2e-3, 7e-3, 2.3e-4, Some(101.0), 125.0),
+            Self::Pfister2006VcNearestMinimal => row(NearestSpike, 0.0, 5e-2, 8e-3, 0.0, None, 40.0),
+            Self::Pfister2006VcNearestFull => row(NearestSpike, 8.8e-11, 5.3e-2, 6.6e-3, 3.1e-3, Some(714.0), 40.0),
         }
     }
 }
@@ -274,12 +257,7 @@ impl TripletStdpSpec {
             for ((name, v), (amp, a)) in [(tx, a3m), (ty, a3p)] {
                 match v {
                     Some(v) => check_positive(errs, name, v),
-                    None if a.unwrap_or(0.0) > 0.0 => err(
-                        errs,
-                        name,
-                        "missing",
-                        &format!("required when {amp} > 0 (ms, > 0)"),
-                    ),
+                    None if a.unwrap_or(0.0) > 0.0 => err(errs, name, "missing", &format!("required when {amp} > 0 (ms, > 0)")),
                     None => {}
                 }
             }
@@ -330,11 +308,7 @@ impl TripletStdpSpec {
         }
         let mut pre = vec![tr(p.tau_plus)];
         let mut post = vec![tr(p.tau_minus)];
-        let tau_x = if p.a3_minus > 0.0 {
-            p.tau_x.unwrap_or(0.0)
-        } else {
-            0.0
-        };
+        let tau_x = if p.a3_minus > 0.0 { p.tau_x.unwrap_or(0.0) } else { 0.0 };
         let tau_y = if p.a3_plus > 0.0 { p.tau_y } else { 0.0 };
         let i_r2 = (p.a3_minus > 0.0).then(|| slot(&mut pre, tr(tau_x)));
         let i_o2 = (p.a3_plus > 0.0).then(|| slot(&mut post, tr(tau_y)));
@@ -404,17 +378,8 @@ impl TripletStdp {
 
     /// See [`super::Rule::on_pre`].
     #[inline]
-    pub fn on_pre(
-        &self,
-        w: f32,
-        pre: &[f64],
-        post: &[f64],
-        elapsed_ms: f64,
-        _state: &mut f32,
-    ) -> f32 {
-        let w1 = self
-            .non_hebbian
-            .drifted(w, elapsed_ms, self.w_min, self.w_max);
+    pub fn on_pre(&self, w: f32, pre: &[f64], post: &[f64], elapsed_ms: f64, _state: &mut f32) -> f32 {
+        let w1 = self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max);
         let r2 = self.i_r2.map_or(0.0, |i| pre[i]);
         let dw = -(post[0] * (self.a2_minus + self.a3_minus * r2)) + self.non_hebbian.a_pre;
         to_weight(w1 + dw, self.w_min, self.w_max)
@@ -422,20 +387,10 @@ impl TripletStdp {
 
     /// See [`super::Rule::on_post`].
     #[inline]
-    pub fn on_post(
-        &self,
-        w: f32,
-        pre: &[f64],
-        post: &[f64],
-        elapsed_ms: f64,
-        _state: &mut f32,
-    ) -> f32 {
-        let w1 = self
-            .non_hebbian
-            .drifted(w, elapsed_ms, self.w_min, self.w_max);
+    pub fn on_post(&self, w: f32, pre: &[f64], post: &[f64], elapsed_ms: f64, _state: &mut f32) -> f32 {
+        let w1 = self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max);
         let o2 = self.i_o2.map_or(0.0, |i| post[i]);
-        let dw =
-            pre[0] * (self.a2_plus + self.a3_plus * o2) + self.non_hebbian.post_increment(w1, post);
+        let dw = pre[0] * (self.a2_plus + self.a3_plus * o2) + self.non_hebbian.post_increment(w1, post);
         to_weight(w1 + dw, self.w_min, self.w_max)
     }
 
@@ -450,12 +405,8 @@ impl TripletStdp {
             }
         };
         let w = super::clamp(w, self.w_min, self.w_max);
-        nu_post_hz
-            * f(nu_pre_hz, self.tau_plus)
-            * (self.a2_plus + self.a3_plus * f(nu_post_hz, self.tau_y))
-            - nu_pre_hz
-                * f(nu_post_hz, self.tau_minus)
-                * (self.a2_minus + self.a3_minus * f(nu_pre_hz, self.tau_x))
+        nu_post_hz * f(nu_pre_hz, self.tau_plus) * (self.a2_plus + self.a3_plus * f(nu_post_hz, self.tau_y))
+            - nu_pre_hz * f(nu_post_hz, self.tau_minus) * (self.a2_minus + self.a3_minus * f(nu_pre_hz, self.tau_x))
             + self.non_hebbian.rate(nu_pre_hz, nu_post_hz, w)
     }
 

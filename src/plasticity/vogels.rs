@@ -79,18 +79,8 @@ impl VogelsSpec {
         match (self.alpha, self.rho0) {
             (Some(a), None) => check_nonneg(errs, "alpha", a),
             (None, Some(r)) => check_nonneg(errs, "rho0", r),
-            (Some(a), Some(_)) => err(
-                errs,
-                "alpha",
-                a,
-                "give exactly one of alpha and rho0, not both",
-            ),
-            (None, None) => err(
-                errs,
-                "alpha",
-                "missing",
-                "give exactly one of alpha (>= 0) and rho0 (Hz, >= 0)",
-            ),
+            (Some(a), Some(_)) => err(errs, "alpha", a, "give exactly one of alpha and rho0, not both"),
+            (None, None) => err(errs, "alpha", "missing", "give exactly one of alpha (>= 0) and rho0 (Hz, >= 0)"),
         }
         check_bounds(errs, self.w_min, self.w_max);
     }
@@ -156,31 +146,13 @@ impl VogelsRule {
 
     /// See [`super::Rule::on_pre`].
     #[inline]
-    pub fn on_pre(
-        &self,
-        w: f32,
-        _pre: &[f64],
-        post: &[f64],
-        _elapsed_ms: f64,
-        _state: &mut f32,
-    ) -> f32 {
-        to_weight(
-            f64::from(w) + self.eta * (post[0] - self.alpha),
-            self.w_min,
-            self.w_max,
-        )
+    pub fn on_pre(&self, w: f32, _pre: &[f64], post: &[f64], _elapsed_ms: f64, _state: &mut f32) -> f32 {
+        to_weight(f64::from(w) + self.eta * (post[0] - self.alpha), self.w_min, self.w_max)
     }
 
     /// See [`super::Rule::on_post`].
     #[inline]
-    pub fn on_post(
-        &self,
-        w: f32,
-        pre: &[f64],
-        _post: &[f64],
-        _elapsed_ms: f64,
-        _state: &mut f32,
-    ) -> f32 {
+    pub fn on_post(&self, w: f32, pre: &[f64], _post: &[f64], _elapsed_ms: f64, _state: &mut f32) -> f32 {
         to_weight(f64::from(w) + self.eta * pre[0], self.w_min, self.w_max)
     }
 

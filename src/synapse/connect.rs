@@ -68,8 +68,7 @@ fn distinct(rng: &mut Rng, n: u32, k: u32, skip: Option<u32>, out: &mut Vec<u32>
     } else {
         let mut all: Vec<u32> = (0..pool).collect();
         for i in 0..k as usize {
-            let j = i
-                + ((uniform(rng) * (pool as usize - i) as f64) as usize).min(pool as usize - i - 1);
+            let j = i + ((uniform(rng) * (pool as usize - i) as f64) as usize).min(pool as usize - i - 1);
             all.swap(i, j);
         }
         out.extend(all[..k as usize].iter().map(|&x| map(x)));
@@ -78,24 +77,13 @@ fn distinct(rng: &mut Rng, n: u32, k: u32, skip: Option<u32>, out: &mut Vec<u32>
 }
 
 /// Build the CSR of a projection. `same` is true when pre and post are the same population.
-pub fn build(
-    rule: &Connectivity,
-    n_pre: usize,
-    n_post: usize,
-    same: bool,
-    seed: u64,
-    proj: u64,
-) -> Csr {
+pub fn build(rule: &Connectivity, n_pre: usize, n_post: usize, same: bool, seed: u64, proj: u64) -> Csr {
     let blocks = n_pre.div_ceil(rng::BLOCK);
     match rule {
         Connectivity::AllToAll { autapses } => {
             let rows: Vec<Vec<u32>> = (0..n_pre)
                 .into_par_iter()
-                .map(|j| {
-                    (0..n_post as u32)
-                        .filter(|&i| *autapses || !same || i != j as u32)
-                        .collect()
-                })
+                .map(|j| (0..n_post as u32).filter(|&i| *autapses || !same || i != j as u32).collect())
                 .collect();
             rows_to_csr(rows)
         }
@@ -134,11 +122,7 @@ pub fn build(
                 .collect();
             rows_to_csr(rows)
         }
-        Connectivity::FixedOutdegree {
-            k,
-            autapses,
-            multapses,
-        } => {
+        Connectivity::FixedOutdegree { k, autapses, multapses } => {
             let rows: Vec<Vec<u32>> = (0..blocks)
                 .into_par_iter()
                 .flat_map_iter(|b| {
@@ -152,8 +136,7 @@ pub fn build(
                         if *multapses {
                             let pool = n_post as u32 - skip.is_some() as u32;
                             for _ in 0..*k {
-                                let mut t =
-                                    ((uniform(&mut rng) * pool as f64) as u32).min(pool - 1);
+                                let mut t = ((uniform(&mut rng) * pool as f64) as u32).min(pool - 1);
                                 if let Some(s) = skip {
                                     if t >= s {
                                         t += 1;
@@ -172,11 +155,7 @@ pub fn build(
                 .collect();
             rows_to_csr(rows)
         }
-        Connectivity::FixedIndegree {
-            k,
-            autapses,
-            multapses,
-        } => {
+        Connectivity::FixedIndegree { k, autapses, multapses } => {
             // Draw per postsynaptic neuron (block streams over post), then transpose by counting.
             let post_blocks = n_post.div_ceil(rng::BLOCK);
             let cols: Vec<Vec<u32>> = (0..post_blocks)
@@ -192,8 +171,7 @@ pub fn build(
                         if *multapses {
                             let pool = n_pre as u32 - skip.is_some() as u32;
                             for _ in 0..*k {
-                                let mut t =
-                                    ((uniform(&mut rng) * pool as f64) as u32).min(pool - 1);
+                                let mut t = ((uniform(&mut rng) * pool as f64) as u32).min(pool - 1);
                                 if let Some(s) = skip {
                                     if t >= s {
                                         t += 1;

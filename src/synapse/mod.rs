@@ -9,6 +9,9 @@
 //! neuron receives its inputs is the same whatever the number of threads (bit-identical results).
 
 pub mod connect;
+pub mod plastic;
+
+pub use plastic::{Plastic, TraceSet};
 
 use crate::spec::Kind;
 
@@ -42,6 +45,8 @@ pub struct Projection {
     pub delays: Delays,
     /// Largest delay in steps.
     pub max_delay: u32,
+    /// Plasticity, if the projection is plastic.
+    pub plastic: Option<Box<Plastic>>,
 }
 
 impl Projection {
@@ -89,7 +94,7 @@ impl Projection {
             Delays::Constant(_) => 0,
             Delays::PerSynapse(v) => v.len() * 2,
         };
-        self.targets.len() * 4 + self.weights.len() * 4 + d + self.row_ptr.len() * 8
+        self.targets.len() * 4 + self.weights.len() * 4 + d + self.row_ptr.len() * 8 + self.plastic.as_ref().map_or(0, |p| p.bytes())
     }
 
     /// Presynaptic neuron of every synapse, in CSR order (for export).

@@ -23,16 +23,9 @@ fn spike_at_step_t_with_delay_d_arrives_at_step_t_plus_d() {
         let (_, rec) = run(&m, 1);
         let t = (t_spike / DT).round() as u64;
         let d = (delay / DT).round() as u64;
-        assert_eq!(
-            rec.data.spikes[0],
-            vec![(t, 0)],
-            "the source fires at step t"
-        );
+        assert_eq!(rec.data.spikes[0], vec![(t, 0)], "the source fires at step t");
         // state[1] is i_exc; the first step where it is non-zero is t + d.
-        let first = rec.data.state[1]
-            .iter()
-            .find(|(_, v)| v[0] != 0.0)
-            .map(|(k, _)| *k);
+        let first = rec.data.state[1].iter().find(|(_, v)| v[0] != 0.0).map(|(k, _)| *k);
         assert_eq!(first, Some(t + d), "t_spike {t_spike} delay {delay}");
         // The membrane is untouched at step t+d and moves from step t+d+1 on (input enters the
         // synaptic current at the end of step t+d).
@@ -85,12 +78,7 @@ fn step_order_refractory_and_current_onset() {
     assert!(k2 > k + r, "no spike during the refractory period");
 }
 
-fn raster(
-    path: &std::path::Path,
-    seed: u64,
-    threads: usize,
-    sets: &[&str],
-) -> Vec<Vec<(u64, u32)>> {
+fn raster(path: &std::path::Path, seed: u64, threads: usize, sets: &[&str]) -> Vec<Vec<(u64, u32)>> {
     let mut s: Vec<String> = sets.iter().map(|x| x.to_string()).collect();
     s.push(format!("simulation.seed={seed}"));
     s.push("simulation.duration=300.0".into());
@@ -106,11 +94,7 @@ fn same_seed_same_raster_for_any_thread_count() {
     for threads in [2, 3, 4] {
         assert_eq!(one, raster(&p, 7, threads, &[]), "{threads} threads");
     }
-    assert_ne!(
-        one,
-        raster(&p, 8, 1, &[]),
-        "another seed gives another raster"
-    );
+    assert_ne!(one, raster(&p, 8, 1, &[]), "another seed gives another raster");
     // Poisson drive, heterogeneous delays and a population spanning several random blocks.
     let sets = [
         "population.exc.size=5000",
@@ -139,10 +123,7 @@ fn poisson_drive_is_thread_independent_and_has_the_right_rate() {
     let measured = n_spikes / 3000.0 / 2.0;
     // Poisson count: standard error sqrt(N)/ (neurons * T); allow 4 standard errors.
     let se = n_spikes.sqrt() / 3000.0 / 2.0;
-    assert!(
-        (measured - expected).abs() < 4.0 * se,
-        "{measured} Hz vs {expected} Hz (se {se})"
-    );
+    assert!((measured - expected).abs() < 4.0 * se, "{measured} Hz vs {expected} Hz (se {se})");
 }
 
 #[test]
@@ -155,12 +136,7 @@ fn cuba_rates_match_the_peers() {
         let rate = st.total() as f64 / p.size as f64 / (m.simulation.duration * 1e-3);
         assert!((4.5..=7.0).contains(&rate), "{}: {rate} Hz", p.name);
         // Asynchronous irregular firing, not a clock.
-        assert!(
-            st.mean_cv().unwrap() > 0.3,
-            "{}: CV {:?}",
-            p.name,
-            st.mean_cv()
-        );
+        assert!(st.mean_cv().unwrap() > 0.3, "{}: CV {:?}", p.name, st.mean_cv());
     }
 }
 
@@ -180,10 +156,7 @@ fn connectivity_rules_give_the_declared_structure() {
     for j in 0..2000 {
         let r = indeg.row(j);
         let t = &indeg.targets[r];
-        assert!(
-            t.windows(2).all(|w| w[0] < w[1]),
-            "rows sorted, no multapses"
-        );
+        assert!(t.windows(2).all(|w| w[0] < w[1]), "rows sorted, no multapses");
         assert!(!t.contains(&(j as u32)), "no autapses");
         t.iter().for_each(|&i| deg[i as usize] += 1);
     }
@@ -192,16 +165,10 @@ fn connectivity_rules_give_the_declared_structure() {
     assert!((0..1500).all(|j| out.row(j).len() == 30));
     // Binomial count: mean p N M, sd sqrt(p (1-p) N M); 5 sd.
     let prob = &net.projections[2];
-    let (mean, sd) = (
-        0.1 * 2000.0 * 1500.0,
-        (0.1f64 * 0.9 * 2000.0 * 1500.0).sqrt(),
-    );
+    let (mean, sd) = (0.1 * 2000.0 * 1500.0, (0.1f64 * 0.9 * 2000.0 * 1500.0).sqrt());
     assert!((prob.len() as f64 - mean).abs() < 5.0 * sd);
     let all = &net.projections[3];
     assert_eq!(all.len(), 1500 * 1499);
-    assert!(
-        all.weights.iter().all(|&w| w >= 0.0),
-        "normal weights clipped at 0 (Dale)"
-    );
+    assert!(all.weights.iter().all(|&w| w >= 0.0), "normal weights clipped at 0 (Dale)");
     assert!(all.weights.contains(&0.0) && all.weights.iter().any(|&w| w > 3.0));
 }

@@ -40,15 +40,9 @@ fn assert_all(err: &str, parts: &[&str]) {
 
 #[test]
 fn missing_file() {
-    let out = hebb()
-        .args(["check", "/nonexistent/model.toml"])
-        .output()
-        .unwrap();
+    let out = hebb().args(["check", "/nonexistent/model.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_all(
-        &String::from_utf8_lossy(&out.stderr),
-        &["/nonexistent/model.toml", "cannot read"],
-    );
+    assert_all(&String::from_utf8_lossy(&out.stderr), &["/nonexistent/model.toml", "cannot read"]);
 }
 
 #[test]
@@ -60,10 +54,7 @@ fn toml_syntax_error() {
 #[test]
 fn unknown_field() {
     let (err, f) = check_text(&cuba().replace("seed = 1", "seed = 1\nspeed = 3"), &[]);
-    assert_all(
-        &err,
-        &[&f, "unknown field `speed`", "expected one of", "line"],
-    );
+    assert_all(&err, &[&f, "unknown field `speed`", "expected one of", "line"]);
 }
 
 #[test]
@@ -75,65 +66,38 @@ fn wrong_type() {
 #[test]
 fn non_positive_time_constant() {
     let (err, f) = check_text(&cuba().replacen("tau_m = 20.0", "tau_m = 0.0", 1), &[]);
-    assert_all(
-        &err,
-        &[&f, "population.exc.neuron.tau_m", "value 0 ms", "> 0"],
-    );
+    assert_all(&err, &[&f, "population.exc.neuron.tau_m", "value 0 ms", "> 0"]);
     let (err, _) = check_text(&cuba().replacen("tau_exc = 5.0", "tau_exc = -5.0", 1), &[]);
-    assert_all(
-        &err,
-        &["population.exc.neuron.tau_exc", "value -5 ms", "> 0"],
-    );
+    assert_all(&err, &["population.exc.neuron.tau_exc", "value -5 ms", "> 0"]);
 }
 
 #[test]
 fn probability_out_of_range() {
-    let (err, f) = check_text(
-        &cuba(),
-        &["--set", "projection.exc_to_inh.connectivity.p=1.5"],
-    );
-    assert_all(
-        &err,
-        &[&f, "projection.exc_to_inh.connectivity.p", "1.5", "[0, 1]"],
-    );
+    let (err, f) = check_text(&cuba(), &["--set", "projection.exc_to_inh.connectivity.p=1.5"]);
+    assert_all(&err, &[&f, "projection.exc_to_inh.connectivity.p", "1.5", "[0, 1]"]);
 }
 
 #[test]
 fn delay_shorter_than_dt() {
     let (err, f) = check_text(&cuba(), &["--set", "projection.exc_to_exc.delay=0.05"]);
-    assert_all(
-        &err,
-        &[&f, "projection.exc_to_exc.delay", "0.05 ms", "dt = 0.1 ms"],
-    );
+    assert_all(&err, &[&f, "projection.exc_to_exc.delay", "0.05 ms", "dt = 0.1 ms"]);
 }
 
 #[test]
 fn zero_neurons() {
     let (err, f) = check_text(&cuba(), &["--set", "population.inh.size=0"]);
-    assert_all(
-        &err,
-        &[&f, "population.inh.size", "value 0", "at least one neuron"],
-    );
+    assert_all(&err, &[&f, "population.inh.size", "value 0", "at least one neuron"]);
 }
 
 #[test]
 fn refractory_not_a_multiple_of_dt() {
     let (err, f) = check_text(&cuba(), &["--set", "population.exc.neuron.t_ref=5.05"]);
-    assert_all(
-        &err,
-        &[
-            &f,
-            "population.exc.neuron.t_ref",
-            "5.05 ms",
-            "multiple of dt",
-        ],
-    );
+    assert_all(&err, &[&f, "population.exc.neuron.t_ref", "5.05 ms", "multiple of dt"]);
 }
 
 #[test]
 fn negative_rate() {
-    let text =
-        cuba() + "\n[[input]]\ntype = \"poisson\"\ntarget = \"exc\"\nrate = -3.0\nweight = 0.1\n";
+    let text = cuba() + "\n[[input]]\ntype = \"poisson\"\ntarget = \"exc\"\nrate = -3.0\nweight = 0.1\n";
     let (err, f) = check_text(&text, &[]);
     assert_all(&err, &[&f, "input[0].rate", "-3 Hz", ">= 0"]);
 }
@@ -143,14 +107,7 @@ fn dale_violation() {
     let (err, f) = check_text(&cuba(), &["--set", "projection.inh_to_exc.weight=-9.0"]);
     assert_all(
         &err,
-        &[
-            &f,
-            "projection.inh_to_exc.weight",
-            "-9",
-            "magnitudes",
-            "'inh' (inhibitory)",
-            "Dale",
-        ],
+        &[&f, "projection.inh_to_exc.weight", "-9", "magnitudes", "'inh' (inhibitory)", "Dale"],
     );
 }
 
@@ -170,13 +127,7 @@ fn unwritable_output_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_all(
-        &err,
-        &[
-            &out_dir.display().to_string(),
-            "cannot create output directory",
-        ],
-    );
+    assert_all(&err, &[&out_dir.display().to_string(), "cannot create output directory"]);
 }
 
 #[test]
@@ -191,20 +142,11 @@ fn existing_output_is_not_overwritten() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_all(
-        &String::from_utf8_lossy(&out.stderr),
-        &["exists", "--force"],
-    );
+    assert_all(&String::from_utf8_lossy(&out.stderr), &["exists", "--force"]);
 }
 
 #[test]
 fn bad_override() {
     let (err, _) = check_text(&cuba(), &["--set", "population.nosuch.size=3"]);
-    assert_all(
-        &err,
-        &[
-            "--set population.nosuch.size=3",
-            "no population named 'nosuch'",
-        ],
-    );
+    assert_all(&err, &["--set population.nosuch.size=3", "no population named 'nosuch'"]);
 }

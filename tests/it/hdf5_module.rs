@@ -15,8 +15,7 @@ fn tmpdir(name: &str) -> PathBuf {
 fn meta() -> RunMetadata {
     let mut model = String::from("[network] # ünïcode ✓\n");
     while model.len() < 100_000 {
-        model
-            .push_str("exc = { n = 800, tau_m = 20.0 } # a long resolved model to exceed 64 KiB\n");
+        model.push_str("exc = { n = 800, tau_m = 20.0 } # a long resolved model to exceed 64 KiB\n");
     }
     RunMetadata {
         hebb_version: "0.1.0".into(),
@@ -55,12 +54,8 @@ fn check_meta(path: &Path, completed: Option<(bool, f64, f64)>) {
 
 /// Deterministic spikes: `n` spikes of a population of `size`, in time order.
 fn spikes(n: usize, size: u64, salt: u64) -> (Vec<f64>, Vec<u64>) {
-    let t = (0..n)
-        .map(|i| (i / 13) as f64 * 0.1 + salt as f64 * 1e-3)
-        .collect();
-    let id = (0..n as u64)
-        .map(|i| (i * 2_654_435_761 + salt) % size)
-        .collect();
+    let t = (0..n).map(|i| (i / 13) as f64 * 0.1 + salt as f64 * 1e-3).collect();
+    let id = (0..n as u64).map(|i| (i * 2_654_435_761 + salt) % size).collect();
     (t, id)
 }
 
@@ -68,22 +63,14 @@ fn spikes(n: usize, size: u64, salt: u64) -> (Vec<f64>, Vec<u64>) {
 fn spikes_round_trip() {
     let dir = tmpdir("spikes");
     let path = dir.join("spikes.h5");
-    let pops = vec![
-        ("exc".to_string(), 800),
-        ("inh".to_string(), 200),
-        ("silent".to_string(), 5),
-    ];
+    let pops = vec![("exc".to_string(), 800), ("inh".to_string(), 200), ("silent".to_string(), 5)];
     let (te, ie) = spikes(100_003, 800, 1);
     let (ti, ii) = spikes(70_001, 200, 2);
     let mut w = SpikeWriter::create(&path, &pops, &meta()).unwrap();
     // Uneven batches: small ones, ones larger than several chunks, empty ones; the two
     // populations interleaved.
     let (mut a, mut b) = (0usize, 0usize);
-    for (k, step) in [1usize, 999, 0, 7, 150_000, 3, 40_000]
-        .iter()
-        .cycle()
-        .enumerate()
-    {
+    for (k, step) in [1usize, 999, 0, 7, 150_000, 3, 40_000].iter().cycle().enumerate() {
         if a >= te.len() && b >= ti.len() {
             break;
         }
@@ -100,14 +87,8 @@ fn spikes_round_trip() {
 
     let got = read_spikes(&path).unwrap();
     assert_eq!(got.len(), 3);
-    assert!(
-        got[0] == ("exc".to_string(), te.clone(), ie.clone()),
-        "exc differs"
-    );
-    assert!(
-        got[1] == ("inh".to_string(), ti.clone(), ii.clone()),
-        "inh differs"
-    );
+    assert!(got[0] == ("exc".to_string(), te.clone(), ie.clone()), "exc differs");
+    assert!(got[1] == ("inh".to_string(), ti.clone(), ii.clone()), "inh differs");
     assert_eq!(got[2], ("silent".to_string(), vec![], vec![]));
     assert_eq!(
         read_spike_counts(&path).unwrap(),
@@ -195,24 +176,16 @@ fn state_round_trip() {
     for (r, s) in specs.iter().enumerate() {
         let (ids, time, data) = read_report(&path, &s.population, &s.variable).unwrap();
         assert_eq!(ids, s.node_ids);
-        assert_eq!(
-            time,
-            [s.start_ms, s.start_ms + frames[r] as f64 * s.dt_ms, s.dt_ms]
-        );
+        assert_eq!(time, [s.start_ms, s.start_ms + frames[r] as f64 * s.dt_ms, s.dt_ms]);
         let n = s.node_ids.len();
-        let want: Vec<f32> = (0..frames[r])
-            .flat_map(|k| (0..n).map(move |j| value(r, k, j)))
-            .collect();
+        let want: Vec<f32> = (0..frames[r]).flat_map(|k| (0..n).map(move |j| value(r, k, j))).collect();
         assert!(data == want, "report {r} differs");
     }
     check_meta(&path, Some((true, 200.0, 3.0)));
     // Converted and compacted: no flat stream left, and the file is not much larger than the data.
     let size = std::fs::metadata(&path).unwrap().len();
     let payload = 4 * (2000 * 3 + 200 + 3 * 40_000) as u64;
-    assert!(
-        size < payload + 2_000_000,
-        "file {size} bytes for {payload} bytes of data"
-    );
+    assert!(size < payload + 2_000_000, "file {size} bytes for {payload} bytes of data");
     cleanup(&dir);
 }
 
@@ -226,8 +199,7 @@ fn weights_round_trip() {
     let w0: Vec<f32> = (0..n).map(|e| e as f32 * 1e-3).collect();
     let d: Vec<f64> = (0..n).map(|e| 1.0 + (e % 10) as f64 * 0.1).collect();
     let mut w = WeightWriter::create(&path, &meta()).unwrap();
-    w.write_edges("exc_to_inh", "exc", "inh", &src, &tgt, &w0, &d, "nS")
-        .unwrap();
+    w.write_edges("exc_to_inh", "exc", "inh", &src, &tgt, &w0, &d, "nS").unwrap();
     w.write_edges(
         "small",
         "inh",
@@ -239,53 +211,36 @@ fn weights_round_trip() {
         "nS",
     )
     .unwrap();
-    w.write_edges("empty", "inh", "inh", &[], &[], &[], &[], "nS")
-        .unwrap();
+    w.write_edges("empty", "inh", "inh", &[], &[], &[], &[], "nS").unwrap();
     let mut times = Vec::new();
     let mut all = Vec::new();
     let mut all_small = Vec::new();
     for k in 0..13 {
         let snap: Vec<f32> = w0.iter().map(|x| x + k as f32).collect();
-        w.append_snapshot("exc_to_inh", k as f64 * 10.0, &snap)
-            .unwrap();
+        w.append_snapshot("exc_to_inh", k as f64 * 10.0, &snap).unwrap();
         let small = [k as f32, 1.0, 2.0];
         w.append_snapshot("small", k as f64 * 10.0, &small).unwrap();
         w.append_snapshot("empty", k as f64 * 10.0, &[]).unwrap();
         if k == 5 {
             // A projection described after snapshots of others have started.
-            w.write_edges("late", "exc", "exc", &[4], &[5], &[0.75], &[1.5], "nS")
-                .unwrap();
+            w.write_edges("late", "exc", "exc", &[4], &[5], &[0.75], &[1.5], "nS").unwrap();
         }
         times.push(k as f64 * 10.0);
         all.extend(snap);
         all_small.extend(small);
     }
     w.finish(true, 130.0, 0.5).unwrap();
-    assert!(
-        read_edges(&path, "exc_to_inh").unwrap() == (src, tgt, w0, d),
-        "edges differ"
-    );
+    assert!(read_edges(&path, "exc_to_inh").unwrap() == (src, tgt, w0, d), "edges differ");
     assert_eq!(
         read_edges(&path, "small").unwrap(),
-        (
-            vec![1, 2, 3],
-            vec![3, 2, 1],
-            vec![0.5, 0.25, 0.125],
-            vec![1.0, 2.0, 3.0]
-        )
+        (vec![1, 2, 3], vec![3, 2, 1], vec![0.5, 0.25, 0.125], vec![1.0, 2.0, 3.0])
     );
-    assert_eq!(
-        read_edges(&path, "empty").unwrap(),
-        (vec![], vec![], vec![], vec![])
-    );
+    assert_eq!(read_edges(&path, "empty").unwrap(), (vec![], vec![], vec![], vec![]));
     assert!(
         read_snapshots(&path, "exc_to_inh").unwrap() == (times.clone(), all),
         "snapshots differ"
     );
-    assert_eq!(
-        read_snapshots(&path, "small").unwrap(),
-        (times.clone(), all_small)
-    );
+    assert_eq!(read_snapshots(&path, "small").unwrap(), (times.clone(), all_small));
     assert_eq!(read_snapshots(&path, "empty").unwrap(), (times, vec![]));
     check_meta(&path, Some((true, 130.0, 0.5)));
     cleanup(&dir);
@@ -303,10 +258,7 @@ fn dropped_writers_leave_consistent_prefix() {
             w.append(0, tc, ic).unwrap();
         }
     }
-    assert!(
-        read_spikes(&sp).unwrap() == vec![("a".to_string(), t, i)],
-        "dropped spikes differ"
-    );
+    assert!(read_spikes(&sp).unwrap() == vec![("a".to_string(), t, i)], "dropped spikes differ");
     check_meta(&sp, None);
 
     // State: stays as data_flat; the reader derives the frame count and stop.
@@ -325,14 +277,9 @@ fn dropped_writers_leave_consistent_prefix() {
         let (ids, time, data) = read_report(&st, &s.population, &s.variable).unwrap();
         let frames = if r < 2 { 101 } else { 0 };
         assert_eq!(ids, s.node_ids);
-        assert_eq!(
-            time,
-            [s.start_ms, s.start_ms + frames as f64 * s.dt_ms, s.dt_ms]
-        );
+        assert_eq!(time, [s.start_ms, s.start_ms + frames as f64 * s.dt_ms, s.dt_ms]);
         let n = s.node_ids.len();
-        let want: Vec<f32> = (0..frames)
-            .flat_map(|k| (0..n).map(move |j| value(r, k, j)))
-            .collect();
+        let want: Vec<f32> = (0..frames).flat_map(|k| (0..n).map(move |j| value(r, k, j))).collect();
         assert!(data == want, "dropped report {r} differs");
     }
     check_meta(&st, None);
@@ -341,24 +288,12 @@ fn dropped_writers_leave_consistent_prefix() {
     let wp = dir.join("weights.h5");
     {
         let mut w = WeightWriter::create(&wp, &meta()).unwrap();
-        w.write_edges(
-            "p",
-            "a",
-            "b",
-            &[0, 1],
-            &[1, 0],
-            &[1.0, 2.0],
-            &[0.5, 0.5],
-            "nS",
-        )
-        .unwrap();
+        w.write_edges("p", "a", "b", &[0, 1], &[1, 0], &[1.0, 2.0], &[0.5, 0.5], "nS")
+            .unwrap();
         w.append_snapshot("p", 1.0, &[1.5, 2.5]).unwrap();
         w.append_snapshot("p", 2.0, &[1.25, 2.75]).unwrap();
     }
-    assert_eq!(
-        read_snapshots(&wp, "p").unwrap(),
-        (vec![1.0, 2.0], vec![1.5, 2.5, 1.25, 2.75])
-    );
+    assert_eq!(read_snapshots(&wp, "p").unwrap(), (vec![1.0, 2.0], vec![1.5, 2.5, 1.25, 2.75]));
     check_meta(&wp, None);
     cleanup(&dir);
 }
@@ -374,10 +309,7 @@ fn panic_unwinding_flushes() {
         panic!("simulated crash");
     });
     assert!(r.is_err());
-    assert_eq!(
-        read_spikes(&sp).unwrap(),
-        vec![("a".to_string(), vec![1.0, 2.0], vec![3, 4])]
-    );
+    assert_eq!(read_spikes(&sp).unwrap(), vec![("a".to_string(), vec![1.0, 2.0], vec![3, 4])]);
     check_meta(&sp, None);
     cleanup(&dir);
 }
@@ -388,18 +320,12 @@ fn argument_errors_name_the_file() {
     let p = dir.join("s.h5");
     let mut w = SpikeWriter::create(&p, &[("a".into(), 10)], &meta()).unwrap();
     let e = w.append(1, &[1.0], &[0]).unwrap_err().to_string();
-    assert!(
-        e.contains(&p.display().to_string()) && e.contains("out of range"),
-        "{e}"
-    );
+    assert!(e.contains(&p.display().to_string()) && e.contains("out of range"), "{e}");
     let e = w.append(0, &[1.0, 2.0], &[0]).unwrap_err().to_string();
     assert!(e.contains("2 spike times but 1 node ids"), "{e}");
     w.finish(true, 1.0, 1.0).unwrap();
 
-    let e = SpikeWriter::create(&p, &[("a/b".into(), 10)], &meta())
-        .err()
-        .unwrap()
-        .to_string();
+    let e = SpikeWriter::create(&p, &[("a/b".into(), 10)], &meta()).err().unwrap().to_string();
     assert!(e.contains("must be non-empty and contain no '/'"), "{e}");
     let e = SpikeWriter::create(&p, &[("a".into(), 1), ("a".into(), 2)], &meta())
         .err()
@@ -422,12 +348,8 @@ fn argument_errors_name_the_file() {
     assert!(e.contains("must be equal"), "{e}");
     let e = w.append_snapshot("nope", 0.0, &[]).unwrap_err().to_string();
     assert!(e.contains("which write_edges did not write"), "{e}");
-    w.write_edges("p", "a", "b", &[0], &[1], &[1.0], &[1.0], "nS")
-        .unwrap();
-    let e = w
-        .append_snapshot("p", 0.0, &[1.0, 2.0])
-        .unwrap_err()
-        .to_string();
+    w.write_edges("p", "a", "b", &[0], &[1], &[1.0], &[1.0], "nS").unwrap();
+    let e = w.append_snapshot("p", 0.0, &[1.0, 2.0]).unwrap_err().to_string();
     assert!(e.contains("has 2 weights, expected 1"), "{e}");
     w.finish(true, 0.0, 0.0).unwrap();
     cleanup(&dir);
@@ -436,52 +358,29 @@ fn argument_errors_name_the_file() {
 #[test]
 fn io_errors_name_the_file() {
     let missing = Path::new("/nonexistent-dir-h5io/spikes.h5");
-    let e = SpikeWriter::create(missing, &[], &meta())
-        .err()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        e,
-        "cannot create /nonexistent-dir-h5io/spikes.h5: no such file or directory"
-    );
+    let e = SpikeWriter::create(missing, &[], &meta()).err().unwrap().to_string();
+    assert_eq!(e, "cannot create /nonexistent-dir-h5io/spikes.h5: no such file or directory");
 
     // /dev/full accepts the open and fails every write with ENOSPC.
     if Path::new("/dev/full").exists() {
-        let e = WeightWriter::create(Path::new("/dev/full"), &meta())
-            .err()
-            .unwrap()
-            .to_string();
+        let e = WeightWriter::create(Path::new("/dev/full"), &meta()).err().unwrap().to_string();
         assert_eq!(e, "disk full while writing /dev/full");
     }
 
-    let e = read_spikes(Path::new("/nonexistent-dir-h5io/x.h5"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.starts_with("cannot open /nonexistent-dir-h5io/x.h5: "),
-        "{e}"
-    );
+    let e = read_spikes(Path::new("/nonexistent-dir-h5io/x.h5")).unwrap_err().to_string();
+    assert!(e.starts_with("cannot open /nonexistent-dir-h5io/x.h5: "), "{e}");
 
     let dir = tmpdir("ioerr");
     let p = dir.join("not_hdf5.h5");
     std::fs::write(&p, b"hello").unwrap();
     let e = read_root_attrs(&p).unwrap_err().to_string();
-    assert!(
-        e.starts_with(&format!("cannot open {}: ", p.display())),
-        "{e}"
-    );
+    assert!(e.starts_with(&format!("cannot open {}: ", p.display())), "{e}");
 
     let sp = dir.join("s.h5");
-    SpikeWriter::create(&sp, &[], &meta())
-        .unwrap()
-        .finish(true, 0.0, 0.0)
-        .unwrap();
+    SpikeWriter::create(&sp, &[], &meta()).unwrap().finish(true, 0.0, 0.0).unwrap();
     let e = read_report(&sp, "exc", "v").unwrap_err().to_string();
     assert!(
-        e.starts_with(&format!(
-            "cannot read /report/exc/v/mapping/node_ids from {}",
-            sp.display()
-        )),
+        e.starts_with(&format!("cannot read /report/exc/v/mapping/node_ids from {}", sp.display())),
         "{e}"
     );
     cleanup(&dir);
@@ -514,9 +413,7 @@ fn state_conversion_limit_keeps_flat() {
         assert_eq!(ids, s.node_ids);
         assert_eq!(time, [s.start_ms, s.start_ms + 7.0 * s.dt_ms, s.dt_ms]);
         let n = s.node_ids.len();
-        let want: Vec<f32> = (0..7)
-            .flat_map(|k| (0..n).map(move |j| value(r, k, j)))
-            .collect();
+        let want: Vec<f32> = (0..7).flat_map(|k| (0..n).map(move |j| value(r, k, j))).collect();
         assert_eq!(data, want);
     }
     check_meta(&path, Some((true, 0.7, 0.1)));
@@ -533,16 +430,10 @@ fn readers_work_while_a_writer_is_open() {
     let t: Vec<f64> = (0..100_000).map(|i| i as f64).collect();
     let id: Vec<u64> = (0..100_000).map(|i| i % 10).collect();
     w.append(0, &t, &id).unwrap();
-    assert_eq!(
-        read_spike_counts(&p).unwrap(),
-        vec![("a".to_string(), 3 * 32_768)]
-    );
+    assert_eq!(read_spike_counts(&p).unwrap(), vec![("a".to_string(), 3 * 32_768)]);
     assert_eq!(read_root_attrs(&p).unwrap()["completed"], "0");
     w.finish(true, 1.0, 1.0).unwrap();
-    assert_eq!(
-        read_spike_counts(&p).unwrap(),
-        vec![("a".to_string(), 100_000)]
-    );
+    assert_eq!(read_spike_counts(&p).unwrap(), vec![("a".to_string(), 100_000)]);
     cleanup(&dir);
 }
 

@@ -6,3 +6,4 @@ mod models;
 mod neurons;
 mod output;
 mod plasticity;
+mod stdp_engine;

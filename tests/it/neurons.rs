@@ -10,16 +10,14 @@ const DT: f64 = 0.1;
 /// Max over samples of |sim - exact| / max|exact| (relative to the response's scale).
 fn max_rel_err(sim: &[f64], exact: &[f64]) -> f64 {
     let scale = exact.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-    sim.iter()
-        .zip(exact)
-        .map(|(s, e)| (s - e).abs())
-        .fold(0.0, f64::max)
-        / scale
+    sim.iter().zip(exact).map(|(s, e)| (s - e).abs()).fold(0.0, f64::max) / scale
 }
 
 /// Trace of `var` of neuron 0 at every step 1..=steps.
 fn trace(text: &str, var: &str) -> Vec<f64> {
-    let m = model(&format!("{text}\n[record]\nspikes = \"none\"\nstate = [{{ population = \"n\", variables = [\"{var}\"], neurons = [0] }}]\n"));
+    let m = model(&format!(
+        "{text}\n[record]\nspikes = \"none\"\nstate = [{{ population = \"n\", variables = [\"{var}\"], neurons = [0] }}]\n"
+    ));
     let (_, rec) = run(&m, 1);
     rec.data.state[0].iter().map(|(_, v)| v[0]).collect()
 }
@@ -32,14 +30,24 @@ fn header(neuron: &str, duration: f64) -> String {
 fn lif_cuba_constant_input_matches_closed_form() {
     // e_l = 0 so that V is the response itself; bias keeps V below threshold.
     let (tau, bias) = (20.0, 8.0);
-    let v = trace(&header(&format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = 0.0, v_th = 15.0, v_reset = 0.0, v_bias = {bias} }}"), 100.0), "v");
-    let exact: Vec<f64> = (1..=v.len())
-        .map(|k| bias * (1.0 - (-(k as f64) * DT / tau).exp()))
-        .collect();
+    let v = trace(
+        &header(
+            &format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = 0.0, v_th = 15.0, v_reset = 0.0, v_bias = {bias} }}"),
+            100.0,
+        ),
+        "v",
+    );
+    let exact: Vec<f64> = (1..=v.len()).map(|k| bias * (1.0 - (-(k as f64) * DT / tau).exp())).collect();
     let err = max_rel_err(&v, &exact);
     assert!(err < 1e-9, "relative error {err}");
     // And with a realistic resting potential, V itself to 1e-9 relative.
-    let v = trace(&header(&format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = -70.0, v_th = -55.0, v_reset = -70.0, v_bias = {bias} }}"), 100.0), "v");
+    let v = trace(
+        &header(
+            &format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = -70.0, v_th = -55.0, v_reset = -70.0, v_bias = {bias} }}"),
+            100.0,
+        ),
+        "v",
+    );
     let exact: Vec<f64> = (1..=v.len())
         .map(|k| -70.0 + bias * (1.0 - (-(k as f64) * DT / tau).exp()))
         .collect();
@@ -50,8 +58,10 @@ fn lif_cuba_constant_input_matches_closed_form() {
 fn lif_cuba_single_input_spike_matches_closed_form() {
     for (tau_m, tau_s) in [(20.0, 5.0), (10.0, 10.0)] {
         let (w, t_s) = (2.5f32, 10.0);
-        let text = header(&format!("{{ model = \"lif_cuba\", tau_m = {tau_m}, e_l = 0.0, v_th = 15.0, v_reset = 0.0, tau_exc = {tau_s} }}"), 80.0)
-            + &format!("[[input]]\ntype = \"spike_times\"\ntarget = \"n\"\ntimes = [{t_s}]\nweight = {w}\n");
+        let text = header(
+            &format!("{{ model = \"lif_cuba\", tau_m = {tau_m}, e_l = 0.0, v_th = 15.0, v_reset = 0.0, tau_exc = {tau_s} }}"),
+            80.0,
+        ) + &format!("[[input]]\ntype = \"spike_times\"\ntarget = \"n\"\ntimes = [{t_s}]\nweight = {w}\n");
         let v = trace(&text, "v");
         let w = w as f64; // the engine stores weights as f32: compare with the same value
         let exact: Vec<f64> = (1..=v.len())
@@ -67,10 +77,7 @@ fn lif_cuba_single_input_spike_matches_closed_form() {
             })
             .collect();
         let err = max_rel_err(&v, &exact);
-        assert!(
-            err < 1e-9,
-            "tau_m {tau_m} tau_s {tau_s}: relative error {err}"
-        );
+        assert!(err < 1e-9, "tau_m {tau_m} tau_s {tau_s}: relative error {err}");
         let i = trace(&text, "i_exc");
         let exact_i: Vec<f64> = (1..=i.len())
             .map(|k| {
@@ -88,8 +95,10 @@ fn lif_cuba_single_input_spike_matches_closed_form() {
 #[test]
 fn lif_delta_matches_closed_form() {
     let (tau, bias, j, t_s) = (20.0, 5.0, 1.5f32, 30.0);
-    let text = header(&format!("{{ model = \"lif_delta\", tau_m = {tau}, e_l = 0.0, v_th = 20.0, v_reset = 10.0, v_bias = {bias} }}"), 100.0)
-        + &format!("[[input]]\ntype = \"spike_times\"\ntarget = \"n\"\ntimes = [{t_s}]\nweight = {j}\n");
+    let text = header(
+        &format!("{{ model = \"lif_delta\", tau_m = {tau}, e_l = 0.0, v_th = 20.0, v_reset = 10.0, v_bias = {bias} }}"),
+        100.0,
+    ) + &format!("[[input]]\ntype = \"spike_times\"\ntarget = \"n\"\ntimes = [{t_s}]\nweight = {j}\n");
     let v = trace(&text, "v");
     let exact: Vec<f64> = (1..=v.len())
         .map(|k| {
@@ -111,9 +120,7 @@ fn lif_coba_constant_input_matches_closed_form() {
     let (c, gl, el, i) = (200.0, 10.0, -60.0, 80.0); // pA: V_inf = -52 mV, below threshold
     let v = trace(
         &header(
-            &format!(
-                "{{ model = \"lif_coba\", c_m = {c}, g_leak = {gl}, e_l = {el}, i_bias = {i} }}"
-            ),
+            &format!("{{ model = \"lif_coba\", c_m = {c}, g_leak = {gl}, e_l = {el}, i_bias = {i} }}"),
             100.0,
         ),
         "v",
@@ -161,8 +168,10 @@ fn coba_exact(t: f64, c: f64, gl: f64, el: f64, ee: f64, g0: f64, tau: f64) -> f
 #[test]
 fn lif_coba_single_input_spike_matches_closed_form() {
     let (c, gl, el, ee, tau, g0, t_s) = (200.0, 10.0, -60.0, 0.0, 5.0, 3.0f32, 10.0);
-    let text = header(&format!("{{ model = \"lif_coba\", c_m = {c}, g_leak = {gl}, e_l = {el}, e_exc = {ee}, tau_exc = {tau} }}"), 60.0)
-        + &format!("[[input]]\ntype = \"spike_times\"\ntarget = \"n\"\ntimes = [{t_s}]\nweight = {g0}\n");
+    let text = header(
+        &format!("{{ model = \"lif_coba\", c_m = {c}, g_leak = {gl}, e_l = {el}, e_exc = {ee}, tau_exc = {tau} }}"),
+        60.0,
+    ) + &format!("[[input]]\ntype = \"spike_times\"\ntarget = \"n\"\ntimes = [{t_s}]\nweight = {g0}\n");
     let v = trace(&text, "v");
     let mut resp_sim = Vec::new();
     let mut resp_exact = Vec::new();
@@ -189,17 +198,17 @@ fn lif_f_i_curve_within_one_step() {
     // theoretical one plus at most one step: T_theory <= T_sim < T_theory + dt.
     let (tau, v_th, v_r, t_ref): (f64, f64, f64, f64) = (20.0, 15.0, 5.0, 2.0);
     for ri in [15.5f64, 16.0, 20.0, 30.0, 50.0, 100.0] {
-        let text = header(&format!("{{ model = \"lif_cuba\", tau_m = {tau}, e_l = 0.0, v_th = {v_th}, v_reset = {v_r}, t_ref = {t_ref}, v_bias = {ri} }}"), 2000.0)
-            + "[record]\nspikes = \"all\"\n";
+        let text = header(
+            &format!(
+                "{{ model = \"lif_cuba\", tau_m = {tau}, e_l = 0.0, v_th = {v_th}, v_reset = {v_r}, t_ref = {t_ref}, v_bias = {ri} }}"
+            ),
+            2000.0,
+        ) + "[record]\nspikes = \"all\"\n";
         let (_, rec) = run(&model(&text), 1);
         let steps: Vec<u64> = rec.data.spikes[0].iter().map(|s| s.0).collect();
         assert!(steps.len() >= 3, "RI = {ri}: too few spikes");
         // Skip the first interval (starts at rest, not at reset).
-        let isis: Vec<f64> = steps
-            .windows(2)
-            .skip(1)
-            .map(|w| (w[1] - w[0]) as f64 * DT)
-            .collect();
+        let isis: Vec<f64> = steps.windows(2).skip(1).map(|w| (w[1] - w[0]) as f64 * DT).collect();
         let t_theory = t_ref + tau * ((ri - v_r) / (ri - v_th)).ln();
         for isi in &isis {
             assert!(
@@ -218,7 +227,10 @@ fn lif_f_i_curve_within_one_step() {
 
 #[test]
 fn sub_threshold_constant_current_never_fires() {
-    let text = header("{ model = \"lif_cuba\", tau_m = 20.0, e_l = 0.0, v_th = 15.0, v_reset = 5.0, v_bias = 14.99 }", 1000.0) + "[record]\nspikes = \"all\"\n";
+    let text = header(
+        "{ model = \"lif_cuba\", tau_m = 20.0, e_l = 0.0, v_th = 15.0, v_reset = 5.0, v_bias = 14.99 }",
+        1000.0,
+    ) + "[record]\nspikes = \"all\"\n";
     let (_, rec) = run(&model(&text), 1);
     assert!(rec.data.spikes[0].is_empty());
 }

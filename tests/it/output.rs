@@ -6,12 +6,9 @@ use assert_cmd::Command;
 use hebb::io::hdf5;
 
 fn spec(duration: f64) -> hebb::spec::ModelSpec {
-    hebb::spec::load(
-        &model_path("cuba.toml"),
-        &[format!("simulation.duration={duration:?}")],
-    )
-    .unwrap()
-    .0
+    hebb::spec::load(&model_path("cuba.toml"), &[format!("simulation.duration={duration:?}")])
+        .unwrap()
+        .0
 }
 
 #[test]
@@ -47,16 +44,8 @@ fn run_output_round_trip() {
     assert_eq!(attrs["reached_duration_ms"].parse::<f64>().unwrap(), 150.0);
     // State: every probe, every frame, as f32.
     for (q, probe) in rec.plan.state.iter().enumerate() {
-        let (ids, time, data) = hdf5::read_report(
-            &out.join("state.h5"),
-            &net.populations[probe.pop].name,
-            &probe.variable,
-        )
-        .unwrap();
-        assert_eq!(
-            ids,
-            probe.neurons.iter().map(|&i| i as u64).collect::<Vec<_>>()
-        );
+        let (ids, time, data) = hdf5::read_report(&out.join("state.h5"), &net.populations[probe.pop].name, &probe.variable).unwrap();
+        assert_eq!(ids, probe.neurons.iter().map(|&i| i as u64).collect::<Vec<_>>());
         assert_eq!(time[2], probe.interval as f64 * net.dt);
         let frames = &rec.data.state[q];
         assert_eq!(data.len(), frames.len() * ids.len());
@@ -69,14 +58,8 @@ fn run_output_round_trip() {
     // Weights: every synapse of every projection.
     for pr in &net.projections {
         let (src, tgt, w, d) = hdf5::read_edges(&out.join("weights.h5"), &pr.name).unwrap();
-        assert_eq!(
-            src,
-            pr.sources().iter().map(|&x| x as u64).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            tgt,
-            pr.targets.iter().map(|&x| x as u64).collect::<Vec<_>>()
-        );
+        assert_eq!(src, pr.sources().iter().map(|&x| x as u64).collect::<Vec<_>>());
+        assert_eq!(tgt, pr.targets.iter().map(|&x| x as u64).collect::<Vec<_>>());
         assert_eq!(w, pr.weights);
         assert!(d.iter().all(|&x| (x - 0.1).abs() < 1e-12));
     }
@@ -121,8 +104,7 @@ fn interrupted_run_leaves_a_consistent_prefix() {
     assert_eq!(attrs["completed"], "0");
     let reached: f64 = attrs["reached_duration_ms"].parse().unwrap();
     assert!(reached > 0.0 && reached < 100000.0);
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(summary["completed"], false);
     // serde_json's default float parser may be one ulp off: compare to 1e-12 relative.
     assert!((summary["reached_duration_ms"].as_f64().unwrap() - reached).abs() <= 1e-12 * reached);

@@ -36,29 +36,17 @@ fn signed(rng: &mut R, scale: f64) -> f64 {
 }
 
 fn random_spec(rng: &mut R) -> RuleSpec {
-    let w_min = if rng.random::<bool>() {
-        0.0
-    } else {
-        log_u(rng, 1e-3, 10.0)
-    };
+    let w_min = if rng.random::<bool>() { 0.0 } else { log_u(rng, 1e-3, 10.0) };
     let w_max = w_min + log_u(rng, 1e-3, 1e3);
     let range = w_max - w_min;
     let nh = |rng: &mut R| {
-        let beta = if rng.random::<bool>() {
-            0.0
-        } else {
-            log_u(rng, 1e-6, 10.0)
-        };
+        let beta = if rng.random::<bool>() { 0.0 } else { log_u(rng, 1e-6, 10.0) };
         NonHebbianSpec {
             a_pre: signed(rng, range),
             a_post: signed(rng, range),
             drift: signed(rng, range * 0.01),
             beta,
-            tau_o: if beta > 0.0 || rng.random::<bool>() {
-                Some(tau(rng))
-            } else {
-                None
-            },
+            tau_o: if beta > 0.0 || rng.random::<bool>() { Some(tau(rng)) } else { None },
         }
     };
     match rng.random_range(0..3) {
@@ -79,9 +67,7 @@ fn random_spec(rng: &mut R) -> RuleSpec {
                 2 => WeightDependence::PowerLaw {
                     mu: [0.0, 1.0][rng.random_range(0..2)],
                 },
-                _ => WeightDependence::PowerLaw {
-                    mu: rng.random::<f64>(),
-                },
+                _ => WeightDependence::PowerLaw { mu: rng.random::<f64>() },
             },
             w_min,
             w_max,
@@ -156,12 +142,7 @@ fn weights_stay_in_bounds_and_finite_for_random_valid_parameters() {
         let (lo, hi) = (rule.w_min(), rule.w_max());
 
         // (1) random trains, weight evolving, random call order in coincident steps
-        let (pre, post) = poisson_pair(
-            log_u(&mut rng, 1.0, 500.0),
-            log_u(&mut rng, 1.0, 500.0),
-            20_000,
-            case as u64,
-        );
+        let (pre, post) = poisson_pair(log_u(&mut rng, 1.0, 500.0), log_u(&mut rng, 1.0, 500.0), 20_000, case as u64);
         let w0 = (lo + rng.random::<f64>() * (hi - lo)) as f32;
         let mut syn = Synapse::new(&rule, w0);
         // every intermediate weight: w0 + the increments so far (exact: f32 differences in f64)
@@ -175,11 +156,7 @@ fn weights_stay_in_bounds_and_finite_for_random_valid_parameters() {
             );
         }
         assert_eq!(w, f64::from(syn.w));
-        assert!(
-            syn.state.is_finite() && syn.state >= 0.0,
-            "case {case}: state {}",
-            syn.state
-        );
+        assert!(syn.state.is_finite() && syn.state >= 0.0, "case {case}: state {}", syn.state);
 
         // (2) arbitrary readings, elapsed times and input weights (also outside the bounds, NaN)
         let (np, nq) = (rule.pre_traces().len(), rule.post_traces().len());
@@ -193,11 +170,7 @@ fn weights_stay_in_bounds_and_finite_for_random_valid_parameters() {
             };
             let pre_r: Vec<f64> = (0..np).map(|_| reading(&mut rng)).collect();
             let post_r: Vec<f64> = (0..nq).map(|_| reading(&mut rng)).collect();
-            let elapsed = if rng.random::<bool>() {
-                0.0
-            } else {
-                log_u(&mut rng, 1e-3, 1e9)
-            };
+            let elapsed = if rng.random::<bool>() { 0.0 } else { log_u(&mut rng, 1e-3, 1e9) };
             let w_in = match rng.random_range(0..6) {
                 0 => f32::NAN,
                 1 => f32::INFINITY,

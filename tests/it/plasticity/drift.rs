@@ -32,12 +32,7 @@ fn all_terms() -> NonHebbianSpec {
 /// Pair rule with tau+ = 30 ms, tau- = 50 ms: longer than the Bi & Poo values so that the
 /// O(dt / 2 tau) discretisation bias of the harness stays below 0.2 % (0.4 SE); the scheme
 /// denominators (1 + nu tau) still range over 1.15-2.6 at the rates used.
-fn pair(
-    pairing: Pairing,
-    weight_dependence: WeightDependence,
-    a_minus: f64,
-    non_hebbian: NonHebbianSpec,
-) -> Rule {
+fn pair(pairing: Pairing, weight_dependence: WeightDependence, a_minus: f64, non_hebbian: NonHebbianSpec) -> Rule {
     let spec = RuleSpec::PairStdp(PairStdpSpec {
         a_plus: 1e-3,
         tau_plus: 30.0,
@@ -57,20 +52,8 @@ fn pair(
 fn check_rule(label: &str, rule: &Rule, w0: f32, rates: &[(f64, f64)], seed: u64) {
     for (i, &(nu_pre, nu_post)) in rates.iter().enumerate() {
         let predicted = rule.rate_limit(nu_pre, nu_post, f64::from(w0));
-        let d = measure_drift(
-            rule,
-            nu_pre,
-            nu_post,
-            w0,
-            REL_SE * predicted.abs(),
-            seed * 100 + i as u64,
-        );
-        assert_drift(
-            &format!("{label} nu=({nu_pre},{nu_post})"),
-            d,
-            predicted,
-            predicted.abs(),
-        );
+        let d = measure_drift(rule, nu_pre, nu_post, w0, REL_SE * predicted.abs(), seed * 100 + i as u64);
+        assert_drift(&format!("{label} nu=({nu_pre},{nu_post})"), d, predicted, predicted.abs());
     }
 }
 
@@ -78,12 +61,7 @@ fn check_pair_scheme(pairing: Pairing, seed: u64) {
     // A- chosen so that |LTP - LTD| >= 0.34 (LTP + LTD) for every scheme and rate pair:
     // additive LTD-dominated, multiplicative and power-law LTP-dominated
     let cfgs = [
-        (
-            "additive",
-            WeightDependence::Additive,
-            3e-3,
-            NonHebbianSpec::default(),
-        ),
+        ("additive", WeightDependence::Additive, 3e-3, NonHebbianSpec::default()),
         (
             "multiplicative",
             WeightDependence::Multiplicative,
@@ -96,22 +74,11 @@ fn check_pair_scheme(pairing: Pairing, seed: u64) {
             0.3e-3,
             NonHebbianSpec::default(),
         ),
-        (
-            "additive+non_hebbian",
-            WeightDependence::Additive,
-            3e-3,
-            all_terms(),
-        ),
+        ("additive+non_hebbian", WeightDependence::Additive, 3e-3, all_terms()),
     ];
     for (j, (name, wd, a_minus, nh)) in cfgs.into_iter().enumerate() {
         let rule = pair(pairing, wd, a_minus, nh);
-        check_rule(
-            &format!("pair {pairing:?} {name}"),
-            &rule,
-            W0,
-            &RATES,
-            seed * 10 + j as u64,
-        );
+        check_rule(&format!("pair {pairing:?} {name}"), &rule, W0, &RATES, seed * 10 + j as u64);
     }
 }
 
@@ -186,10 +153,7 @@ fn triplet_nearest_presets_match_rate_limit() {
 /// Custom triplet rules with all four amplitudes and all non-Hebbian terms, both schemes.
 #[test]
 fn triplet_with_non_hebbian_terms_matches_rate_limit() {
-    for (k, pairing) in [TripletPairing::AllToAll, TripletPairing::NearestSpike]
-        .into_iter()
-        .enumerate()
-    {
+    for (k, pairing) in [TripletPairing::AllToAll, TripletPairing::NearestSpike].into_iter().enumerate() {
         let spec = RuleSpec::TripletStdp(TripletStdpSpec {
             pairing: Some(pairing),
             a2_plus: Some(2e-3),

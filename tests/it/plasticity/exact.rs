@@ -34,13 +34,7 @@ fn pair_rule(pairing: Pairing, a_plus: f64, a_minus: f64) -> Rule {
     .build()
 }
 
-fn triplet_rule(
-    pairing: TripletPairing,
-    a: [f64; 4],
-    tau_x: f64,
-    tau_y: f64,
-    nh: NonHebbianSpec,
-) -> Rule {
+fn triplet_rule(pairing: TripletPairing, a: [f64; 4], tau_x: f64, tau_y: f64, nh: NonHebbianSpec) -> Rule {
     RuleSpec::TripletStdp(TripletStdpSpec {
         pairing: Some(pairing),
         a2_plus: Some(a[0]),
@@ -62,11 +56,7 @@ fn triplet_rule(
 fn one_pair(rule: &Rule, pre_first: bool, lag_ms: f64) -> f64 {
     let k0 = 50u64;
     let k1 = k0 + (lag_ms / DT_MS).round() as u64;
-    let (pre, post) = if pre_first {
-        (vec![k0], vec![k1])
-    } else {
-        (vec![k1], vec![k0])
-    };
+    let (pre, post) = if pre_first { (vec![k0], vec![k1]) } else { (vec![k1], vec![k0]) };
     let mut syn = Synapse::new(rule, 0.5);
     run_trains(&mut syn, &pre, &post, Order::PreFirst, 0);
     f64::from(syn.w) - 0.5
@@ -75,10 +65,7 @@ fn one_pair(rule: &Rule, pre_first: bool, lag_ms: f64) -> f64 {
 #[test]
 fn single_pair_gives_the_exponential_window() {
     let (ap, am) = (0.01, 0.0105);
-    let mut rules: Vec<(String, Rule)> = SCHEMES
-        .iter()
-        .map(|&s| (format!("pair {s:?}"), pair_rule(s, ap, am)))
-        .collect();
+    let mut rules: Vec<(String, Rule)> = SCHEMES.iter().map(|&s| (format!("pair {s:?}"), pair_rule(s, ap, am))).collect();
     for tp in [TripletPairing::AllToAll, TripletPairing::NearestSpike] {
         // triplet factors are 0 for an isolated pair (the slow traces are read before the spike)
         rules.push((
@@ -90,14 +77,8 @@ fn single_pair_gives_the_exponential_window() {
         for lag in [0.1, 1.0, 5.0, 10.0, 17.3, 33.7, 50.0, 100.0] {
             let ltp = one_pair(rule, true, lag);
             let ltd = one_pair(rule, false, lag);
-            assert!(
-                (ltp - ap * (-lag / TAU_P).exp()).abs() < 1e-6,
-                "{name} lag +{lag}: {ltp}"
-            );
-            assert!(
-                (ltd + am * (-lag / TAU_M).exp()).abs() < 1e-6,
-                "{name} lag -{lag}: {ltd}"
-            );
+            assert!((ltp - ap * (-lag / TAU_P).exp()).abs() < 1e-6, "{name} lag +{lag}: {ltp}");
+            assert!((ltd + am * (-lag / TAU_M).exp()).abs() < 1e-6, "{name} lag -{lag}: {ltd}");
         }
     }
 }
@@ -140,11 +121,7 @@ fn same_step_pre_and_post_do_not_pair() {
     for order in [Order::PreFirst, Order::PostFirst] {
         let mut syn = Synapse::new(&v, 0.5);
         run_trains(&mut syn, &[100], &[100], order, 0);
-        assert!(
-            (f64::from(syn.w) - 0.5 + 0.01 * 0.2).abs() < 1e-7,
-            "{order:?}: {}",
-            syn.w
-        );
+        assert!((f64::from(syn.w) - 0.5 + 0.01 * 0.2).abs() < 1e-7, "{order:?}: {}", syn.w);
     }
 }
 
@@ -165,11 +142,7 @@ fn brute_pair(pairing: Pairing, pre: &[u64], post: &[u64]) -> HashMap<(u64, bool
     for &q in post {
         let prev_post = last_before(post, q);
         let k = match pairing {
-            Pairing::AllToAll => pre
-                .iter()
-                .filter(|&&p| p < q)
-                .map(|&p| kern(q - p, TAU_P))
-                .sum(),
+            Pairing::AllToAll => pre.iter().filter(|&&p| p < q).map(|&p| kern(q - p, TAU_P)).sum(),
             Pairing::NearestSymmetric => last_before(pre, q).map_or(0.0, |p| kern(q - p, TAU_P)),
             // every pre since the previous post (a pre in the same step as that post is after it)
             Pairing::PresynapticCentred => pre
@@ -188,14 +161,8 @@ fn brute_pair(pairing: Pairing, pre: &[u64], post: &[u64]) -> HashMap<(u64, bool
     for &p in pre {
         let prev_pre = last_before(pre, p);
         let k = match pairing {
-            Pairing::AllToAll => post
-                .iter()
-                .filter(|&&q| q < p)
-                .map(|&q| kern(p - q, TAU_M))
-                .sum(),
-            Pairing::NearestSymmetric | Pairing::PresynapticCentred => {
-                last_before(post, p).map_or(0.0, |q| kern(p - q, TAU_M))
-            }
+            Pairing::AllToAll => post.iter().filter(|&&q| q < p).map(|&q| kern(p - q, TAU_M)).sum(),
+            Pairing::NearestSymmetric | Pairing::PresynapticCentred => last_before(post, p).map_or(0.0, |q| kern(p - q, TAU_M)),
             Pairing::NearestRestricted => match last_before(post, p) {
                 Some(q) if prev_pre.is_none_or(|pp| q > pp) => kern(p - q, TAU_M),
                 _ => 0.0,
@@ -270,11 +237,7 @@ fn triplet_matches_its_definition() {
         // trace value at step k from the spikes strictly before k
         let tr = |v: &[u64], k: u64, tau: f64| -> f64 {
             match pairing {
-                TripletPairing::AllToAll => v
-                    .iter()
-                    .filter(|&&s| s < k)
-                    .map(|&s| kern(k - s, tau))
-                    .sum(),
+                TripletPairing::AllToAll => v.iter().filter(|&&s| s < k).map(|&s| kern(k - s, tau)).sum(),
                 TripletPairing::NearestSpike => last_before(v, k).map_or(0.0, |s| kern(k - s, tau)),
             }
         };
@@ -316,12 +279,7 @@ fn vogels_matches_its_definition() {
         })
         .build();
         let s = if anti { -1.0 } else { 1.0 };
-        let x = |v: &[u64], k: u64| -> f64 {
-            v.iter()
-                .filter(|&&t| t < k)
-                .map(|&t| kern(k - t, tau))
-                .sum()
-        };
+        let x = |v: &[u64], k: u64| -> f64 { v.iter().filter(|&&t| t < k).map(|&t| kern(k - t, tau)).sum() };
         let (pre, post) = trains(21, true);
         for e in frozen_events(&rule, &pre, &post, Order::Random) {
             let k = (e.t / DT_MS).round() as u64;
@@ -330,12 +288,7 @@ fn vogels_matches_its_definition() {
             } else {
                 s * eta * x(&pre, k)
             };
-            assert!(
-                (e.dw - dw).abs() < F32_TOL,
-                "anti={anti} t={}: {} vs {dw}",
-                e.t,
-                e.dw
-            );
+            assert!((e.dw - dw).abs() < F32_TOL, "anti={anti} t={}: {} vs {dw}", e.t, e.dw);
         }
     }
 }
@@ -376,13 +329,7 @@ fn triplet_without_triplet_terms_equals_pair_rule() {
         assert_eq!(e1.len(), e2.len());
         let mut w = 0.0;
         for (a, b) in e1.iter().zip(&e2) {
-            assert!(
-                (a.dw - b.dw).abs() <= 1e-12,
-                "{tp:?} t={}: {} vs {}",
-                a.t,
-                a.dw,
-                b.dw
-            );
+            assert!((a.dw - b.dw).abs() <= 1e-12, "{tp:?} t={}: {} vs {}", a.t, a.dw, b.dw);
             w += a.dw;
         }
         assert!((f64::from(s1.w) - f64::from(s2.w)).abs() <= 1e-12);
@@ -402,13 +349,7 @@ fn call_order_within_a_step_does_not_matter() {
         tau_o: Some(40.0),
     };
     let mut rules: Vec<Rule> = SCHEMES.iter().map(|&s| pair_rule(s, 0.01, 0.012)).collect();
-    rules.push(triplet_rule(
-        TripletPairing::AllToAll,
-        [2e-3, 6e-3, 5e-3, 4e-3],
-        101.0,
-        125.0,
-        nh,
-    ));
+    rules.push(triplet_rule(TripletPairing::AllToAll, [2e-3, 6e-3, 5e-3, 4e-3], 101.0, 125.0, nh));
     rules.push(triplet_rule(
         TripletPairing::NearestSpike,
         [2e-3, 6e-3, 5e-3, 4e-3],

@@ -105,14 +105,7 @@ impl<'a> Synapse<'a> {
     /// Processes a step at `t` (ms) in which the pre and/or post neuron spike; pushes the
     /// weight change of each call to `out` (frozen: change from the frozen weight).
     #[inline]
-    pub fn step(
-        &mut self,
-        t: f64,
-        pre_spike: bool,
-        post_spike: bool,
-        post_first: bool,
-        out: &mut impl FnMut(Event),
-    ) {
+    pub fn step(&mut self, t: f64, pre_spike: bool, post_spike: bool, post_first: bool, out: &mut impl FnMut(Event)) {
         let mut xpre = [0.0; MAX_TRACES];
         let mut xpost = [0.0; MAX_TRACES];
         self.pre.read(t, &mut xpre);
@@ -131,11 +124,9 @@ impl<'a> Synapse<'a> {
             self.t_last_event = t;
             let w_in = self.frozen.unwrap_or(self.w);
             let w_out = if is_pre {
-                self.rule
-                    .on_pre(w_in, &xpre[..np], &xpost[..nq], elapsed, &mut self.state)
+                self.rule.on_pre(w_in, &xpre[..np], &xpost[..nq], elapsed, &mut self.state)
             } else {
-                self.rule
-                    .on_post(w_in, &xpre[..np], &xpost[..nq], elapsed, &mut self.state)
+                self.rule.on_post(w_in, &xpre[..np], &xpost[..nq], elapsed, &mut self.state)
             };
             if self.frozen.is_none() {
                 self.w = w_out;
@@ -210,13 +201,7 @@ pub fn poisson_pair(nu_pre: f64, nu_post: f64, n_steps: u64, seed: u64) -> (Vec<
 }
 
 /// Runs given spike step lists through the synapse; returns every call's event.
-pub fn run_trains(
-    syn: &mut Synapse,
-    pre: &[u64],
-    post: &[u64],
-    order: Order,
-    seed: u64,
-) -> Vec<Event> {
+pub fn run_trains(syn: &mut Synapse, pre: &[u64], post: &[u64], order: Order, seed: u64) -> Vec<Event> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut events = Vec::new();
     let (mut i, mut j) = (0, 0);
@@ -235,9 +220,7 @@ pub fn run_trains(
             Order::PostFirst => true,
             Order::Random => rng.random::<bool>(),
         };
-        syn.step(k as f64 * DT_MS, ps, qs, post_first, &mut |e| {
-            events.push(e)
-        });
+        syn.step(k as f64 * DT_MS, ps, qs, post_first, &mut |e| events.push(e));
     }
     events
 }
@@ -333,14 +316,7 @@ fn mean_se(x: &[f64]) -> (f64, f64) {
 /// returned. The callers aim at 0.5 % of the predicted drift: small enough that a 3 % error is
 /// 6 SE, large enough that the O(dt / 2 tau) bias of trace readings on the 0.1 ms grid
 /// (discretised trains vs. the continuum rate limit; 0.1-0.5 % here) stays within 1 SE.
-pub fn measure_drift(
-    rule: &Rule,
-    nu_pre: f64,
-    nu_post: f64,
-    w0: f32,
-    se_target: f64,
-    seed: u64,
-) -> Drift {
+pub fn measure_drift(rule: &Rule, nu_pre: f64, nu_post: f64, w0: f32, se_target: f64, seed: u64) -> Drift {
     let mut pilot = DriftSim::new(rule, nu_pre, nu_post, w0, seed ^ 0x9e37_79b9_7f4a_7c15);
     let x: Vec<f64> = (0..100).map(|_| pilot.batch(BATCH_S)).collect();
     let sd = mean_se(&x).1 * (x.len() as f64).sqrt();

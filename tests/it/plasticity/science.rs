@@ -37,10 +37,8 @@ fn minimal_triplet_is_bcm_with_threshold_19_2_hz() {
         assert!(r.rate_limit(nu_pre, 15.0, 1.0) < 0.0);
         assert!(r.rate_limit(nu_pre, 25.0, 1.0) > 0.0);
         let theta = root(|nu| r.rate_limit(nu_pre, nu, 1.0), 15.0, 25.0);
-        assert!(
-            (theta - 19.2).abs() < 0.05,
-            "theta = {theta} Hz at nu_pre = {nu_pre}"
-        ); // plasticity.md §2.5: 19.2 Hz
+        assert!((theta - 19.2).abs() < 0.05, "theta = {theta} Hz at nu_pre = {nu_pre}");
+        // plasticity.md §2.5: 19.2 Hz
     }
     // full row: 18.1 Hz for nu_pre -> 0, 19.3 Hz for nu_pre = nu_post (plasticity.md §2.5)
     let full = preset(TripletPreset::Pfister2006VcAllToAllFull);
@@ -55,12 +53,7 @@ fn minimal_triplet_is_bcm_with_threshold_19_2_hz() {
     for nu_post in [15.0, 25.0] {
         let p = r.rate_limit(10.0, nu_post, 1.0);
         let d = measure_drift(&r, 10.0, nu_post, 1.0, 0.007 * p.abs(), 80 + nu_post as u64);
-        assert_drift(
-            &format!("triplet minimal BCM nu_post={nu_post}"),
-            d,
-            p,
-            p.abs(),
-        );
+        assert_drift(&format!("triplet minimal BCM nu_post={nu_post}"), d, p, p.abs());
         assert!(d.mean.signum() == (nu_post - 19.2).signum() && d.mean.abs() > 4.0 * d.se);
     }
 }
@@ -71,11 +64,7 @@ fn sjostrom(rule: &Rule, f_hz: f64, lag_ms: f64) -> f64 {
     let lag = (lag_ms.abs() / DT_MS).round() as u64;
     let first: Vec<u64> = (0..60).map(|i| i * period).collect();
     let second: Vec<u64> = first.iter().map(|k| k + lag).collect();
-    let (pre, post) = if lag_ms > 0.0 {
-        (first, second)
-    } else {
-        (second, first)
-    };
+    let (pre, post) = if lag_ms > 0.0 { (first, second) } else { (second, first) };
     let mut syn = Synapse::new(rule, 1.0);
     run_trains(&mut syn, &pre, &post, Order::PreFirst, 0);
     f64::from(syn.w) - 1.0
@@ -89,43 +78,19 @@ fn presets_reproduce_the_sjostrom_protocol_table() {
     let table: [(TripletPreset, [[f64; 2]; 5]); 4] = [
         (
             TripletPreset::Pfister2006VcAllToAllMinimal,
-            [
-                [0.000, -0.317],
-                [0.119, -0.332],
-                [0.228, -0.342],
-                [0.532, 0.174],
-                [0.763, 0.749],
-            ],
+            [[0.000, -0.317], [0.119, -0.332], [0.228, -0.342], [0.532, 0.174], [0.763, 0.749]],
         ),
         (
             TripletPreset::Pfister2006VcAllToAllFull,
-            [
-                [0.000, -0.312],
-                [0.132, -0.334],
-                [0.247, -0.352],
-                [0.534, 0.155],
-                [0.741, 0.727],
-            ],
+            [[0.000, -0.312], [0.132, -0.334], [0.247, -0.352], [0.534, 0.155], [0.741, 0.727]],
         ),
         (
             TripletPreset::Pfister2006VcNearestMinimal,
-            [
-                [0.000, -0.357],
-                [0.101, -0.356],
-                [0.322, -0.279],
-                [0.568, 0.290],
-                [0.636, 0.630],
-            ],
+            [[0.000, -0.357], [0.101, -0.356], [0.322, -0.279], [0.568, 0.290], [0.636, 0.630]],
         ),
         (
             TripletPreset::Pfister2006VcNearestFull,
-            [
-                [0.000, -0.294],
-                [0.104, -0.411],
-                [0.323, -0.338],
-                [0.560, 0.260],
-                [0.624, 0.619],
-            ],
+            [[0.000, -0.294], [0.104, -0.411], [0.323, -0.338], [0.560, 0.260], [0.624, 0.619]],
         ),
     ];
     for (p, rows) in table {
@@ -133,14 +98,8 @@ fn presets_reproduce_the_sjostrom_protocol_table() {
         for (f, [plus, minus]) in freqs.into_iter().zip(rows) {
             let (a, b) = (sjostrom(&rule, f, 10.0), sjostrom(&rule, f, -10.0));
             // 3-decimal rounding of the table plus f32 accumulation over 120 events
-            assert!(
-                (a - plus).abs() <= 0.0005 + 1e-5,
-                "{p:?} {f} Hz +10 ms: {a:.4} vs {plus}"
-            );
-            assert!(
-                (b - minus).abs() <= 0.0005 + 1e-5,
-                "{p:?} {f} Hz -10 ms: {b:.4} vs {minus}"
-            );
+            assert!((a - plus).abs() <= 0.0005 + 1e-5, "{p:?} {f} Hz +10 ms: {a:.4} vs {plus}");
+            assert!((b - minus).abs() <= 0.0005 + 1e-5, "{p:?} {f} Hz -10 ms: {b:.4} vs {minus}");
         }
     }
 }
@@ -197,10 +156,7 @@ fn vogels_drift_changes_sign_at_the_target_rate() {
     // anti-Hebbian mirror: same zero, opposite sign everywhere (an unstable fixed point)
     let anti = vogels(Some(0.2), None, true);
     for nu_post in [2.0, 5.0, 10.0] {
-        assert_eq!(
-            anti.rate_limit(10.0, nu_post, 0.5),
-            -r.rate_limit(10.0, nu_post, 0.5)
-        );
+        assert_eq!(anti.rate_limit(10.0, nu_post, 0.5), -r.rate_limit(10.0, nu_post, 0.5));
     }
     let slope = |rule: &Rule| rule.rate_limit(10.0, 5.5, 0.5) - rule.rate_limit(10.0, 4.5, 0.5);
     assert!(slope(&r) > 0.0 && slope(&anti) < 0.0);
@@ -224,9 +180,8 @@ fn pair(pairing: Pairing, a_plus: f64, a_minus: f64, nh: NonHebbianSpec) -> Rule
 /// plasticity.md §4.2 check values: LTP / (nu_pre nu_post) in s with A+ = 1 (4 digits).
 #[test]
 fn pairing_scheme_ltp_check_values() {
-    let ltp = |p: Pairing, nu_pre: f64, nu_post: f64| {
-        pair(p, 1.0, 0.0, Default::default()).rate_limit(nu_pre, nu_post, 0.5) / (nu_pre * nu_post)
-    };
+    let ltp =
+        |p: Pairing, nu_pre: f64, nu_post: f64| pair(p, 1.0, 0.0, Default::default()).rate_limit(nu_pre, nu_post, 0.5) / (nu_pre * nu_post);
     for (got, want) in [
         (ltp(Pairing::AllToAll, 10.0, 10.0), 0.01680),
         (ltp(Pairing::NearestSymmetric, 40.0, 10.0), 0.01005),
@@ -270,10 +225,7 @@ fn covariance_and_oja_limits() {
     );
     for (x, y) in [(2.0, 3.0), (8.0, 20.0), (15.0, 4.0), (30.0, 30.0)] {
         let want = c * (x - nu_bar) * (y - nu_bar);
-        assert!(
-            (cov.rate_limit(x, y, 0.5) - want).abs() < 1e-12 * c * 1e3,
-            "{x} {y}"
-        );
+        assert!((cov.rate_limit(x, y, 0.5) - want).abs() < 1e-12 * c * 1e3, "{x} {y}");
     }
     let (beta, tau_o) = (0.02, 50.0);
     let oja = pair(
@@ -288,9 +240,6 @@ fn covariance_and_oja_limits() {
     );
     for (x, y, w) in [(5.0, 10.0, 0.2), (20.0, 3.0, 0.9)] {
         let want = ap * 0.0168 * x * y - beta * tau_o * 1e-3 * w * y * y;
-        assert!(
-            (oja.rate_limit(x, y, w) - want).abs() < 1e-15,
-            "{x} {y} {w}"
-        );
+        assert!((oja.rate_limit(x, y, w) - want).abs() < 1e-15, "{x} {y} {w}");
     }
 }

@@ -68,16 +68,11 @@ fn toml_snippets_parse_validate_build_and_round_trip() {
         spec.validate().unwrap_or_else(|e| panic!("{e:?}\n{src}"));
         let rule = spec.build();
         assert!(rule.w_min() < rule.w_max());
-        let text = toml::to_string(&Projection {
-            plasticity: spec.clone(),
-        })
-        .unwrap();
+        let text = toml::to_string(&Projection { plasticity: spec.clone() }).unwrap();
         assert_eq!(parse(&text).unwrap(), spec, "round trip of\n{text}");
     }
     // the values arrive where they belong
-    let RuleSpec::PairStdp(p) = parse(PAIR).unwrap() else {
-        panic!()
-    };
+    let RuleSpec::PairStdp(p) = parse(PAIR).unwrap() else { panic!() };
     assert_eq!(p.pairing, Pairing::NearestRestricted);
     assert_eq!(p.weight_dependence, WeightDependence::PowerLaw { mu: 0.4 });
     assert_eq!((p.w_min, p.w_max), (0.0, 1.0));
@@ -101,17 +96,13 @@ fn toml_snippets_parse_validate_build_and_round_trip() {
 #[test]
 fn defaults_apply() {
     let spec = parse("[plasticity]\nrule = \"pair_stdp\"\na_plus = 1\ntau_plus = 20\na_minus = 1\ntau_minus = 20\nw_max = 5\n").unwrap();
-    let RuleSpec::PairStdp(p) = &spec else {
-        panic!()
-    };
+    let RuleSpec::PairStdp(p) = &spec else { panic!() };
     assert_eq!(p.pairing, Pairing::AllToAll);
     assert_eq!(p.weight_dependence, WeightDependence::Additive);
     assert_eq!(p.w_min, 0.0);
     assert_eq!(p.non_hebbian, NonHebbianSpec::default());
     let mult = parse("[plasticity]\nrule = \"pair_stdp\"\na_plus = 1\ntau_plus = 20\na_minus = 1\ntau_minus = 20\nw_max = 5\nweight_dependence = \"multiplicative\"\n").unwrap();
-    let RuleSpec::PairStdp(p) = &mult else {
-        panic!()
-    };
+    let RuleSpec::PairStdp(p) = &mult else { panic!() };
     assert_eq!(p.weight_dependence, WeightDependence::Multiplicative);
 }
 
@@ -121,10 +112,7 @@ fn unknown_fields_and_names_are_rejected() {
         PAIR.replace("tau_plus =", "tau_plsu ="),
         PAIR.replace("beta = 0.01", "gamma = 0.01"),
         PAIR.replace("\"nearest_restricted\"", "\"nearest\""),
-        PAIR.replace(
-            "power_law = { mu = 0.4 }",
-            "power_law = { mu = 0.4, nu = 1 }",
-        ),
+        PAIR.replace("power_law = { mu = 0.4 }", "power_law = { mu = 0.4, nu = 1 }"),
         PAIR.replace("pair_stdp", "pair_stpd"),
         TRIPLET.replace("w_scale", "scale"),
         TRIPLET.replace("pfister2006_vc_nearest_full", "pfister2006_hippocampus"),
@@ -137,18 +125,11 @@ fn unknown_fields_and_names_are_rejected() {
 }
 
 fn fields(spec: &RuleSpec) -> Vec<String> {
-    spec.validate()
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e.field)
-        .collect()
+    spec.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect()
 }
 
 fn pair_spec() -> PairStdpSpec {
-    let RuleSpec::PairStdp(p) = parse(PAIR).unwrap() else {
-        panic!()
-    };
+    let RuleSpec::PairStdp(p) = parse(PAIR).unwrap() else { panic!() };
     p
 }
 
@@ -179,10 +160,7 @@ fn validation_names_every_bad_field() {
     p.tau_minus = -3.0;
     let e = RuleSpec::PairStdp(p).validate().unwrap_err();
     assert_eq!(e.len(), 1);
-    assert_eq!(
-        e[0].to_string(),
-        "plasticity.tau_minus = -3: must be finite and > 0"
-    );
+    assert_eq!(e[0].to_string(), "plasticity.tau_minus = -3: must be finite and > 0");
 
     let mut p = pair_spec();
     p.w_min = -0.1;
@@ -199,14 +177,7 @@ fn validation_names_every_bad_field() {
     t.pairing = Some(TripletPairing::AllToAll);
     t.w_scale = Some(0.0);
     let f = fields(&RuleSpec::TripletStdp(t));
-    assert_eq!(
-        f,
-        [
-            "plasticity.pairing",
-            "plasticity.a2_plus",
-            "plasticity.w_scale"
-        ]
-    );
+    assert_eq!(f, ["plasticity.pairing", "plasticity.a2_plus", "plasticity.w_scale"]);
     let RuleSpec::TripletStdp(mut t) = parse(TRIPLET_CUSTOM).unwrap() else {
         panic!()
     };
@@ -217,12 +188,7 @@ fn validation_names_every_bad_field() {
     let f = fields(&RuleSpec::TripletStdp(t));
     assert_eq!(
         f,
-        [
-            "plasticity.w_scale",
-            "plasticity.a2_minus",
-            "plasticity.tau_x",
-            "plasticity.tau_y"
-        ]
+        ["plasticity.w_scale", "plasticity.a2_minus", "plasticity.tau_x", "plasticity.tau_y"]
     );
 
     // vogels: exactly one of alpha and rho0
@@ -230,16 +196,10 @@ fn validation_names_every_bad_field() {
         panic!()
     };
     v.alpha = Some(0.1);
-    assert_eq!(
-        fields(&RuleSpec::Vogels2011(v.clone())),
-        ["plasticity.alpha"]
-    );
+    assert_eq!(fields(&RuleSpec::Vogels2011(v.clone())), ["plasticity.alpha"]);
     v.alpha = None;
     v.rho0 = None;
-    assert_eq!(
-        fields(&RuleSpec::Vogels2011(v.clone())),
-        ["plasticity.alpha"]
-    );
+    assert_eq!(fields(&RuleSpec::Vogels2011(v.clone())), ["plasticity.alpha"]);
     v.rho0 = Some(-1.0);
     v.eta = -1.0;
     v.tau = 0.0;
@@ -260,9 +220,7 @@ fn invalid_spec_does_not_build() {
 
 #[test]
 fn preset_w_scale_scales_the_amplitudes() {
-    let one = parse(&TRIPLET.replace("w_scale = 0.5\n", ""))
-        .unwrap()
-        .build();
+    let one = parse(&TRIPLET.replace("w_scale = 0.5\n", "")).unwrap().build();
     let half = parse(TRIPLET).unwrap().build();
     for (x, y) in [(5.0, 10.0), (30.0, 40.0)] {
         assert!((half.rate_limit(x, y, 1.0) - 0.5 * one.rate_limit(x, y, 1.0)).abs() < 1e-15);
@@ -284,16 +242,10 @@ fn trace_lists_follow_the_scheme() {
     };
     let kinds = |t: &[TraceSpec]| t.iter().map(|t| (t.tau_ms, t.kind)).collect::<Vec<_>>();
     let r = spec(Pairing::AllToAll, 0.0, None);
-    assert_eq!(
-        (kinds(r.pre_traces()), kinds(r.post_traces())),
-        (vec![(16.8, A)], vec![(33.7, A)])
-    );
+    assert_eq!((kinds(r.pre_traces()), kinds(r.post_traces())), (vec![(16.8, A)], vec![(33.7, A)]));
     assert!(!r.needs_synapse_state());
     let r = spec(Pairing::NearestSymmetric, 0.0, None);
-    assert_eq!(
-        (kinds(r.pre_traces()), kinds(r.post_traces())),
-        (vec![(16.8, N)], vec![(33.7, N)])
-    );
+    assert_eq!((kinds(r.pre_traces()), kinds(r.post_traces())), (vec![(16.8, N)], vec![(33.7, N)]));
     let r = spec(Pairing::NearestRestricted, 0.1, Some(50.0));
     assert_eq!(
         (kinds(r.pre_traces()), kinds(r.post_traces())),
@@ -301,10 +253,7 @@ fn trace_lists_follow_the_scheme() {
     );
     assert!(!r.needs_synapse_state());
     let r = spec(Pairing::PresynapticCentred, 0.0, None);
-    assert_eq!(
-        (kinds(r.pre_traces()), kinds(r.post_traces())),
-        (vec![(16.8, A)], vec![(33.7, N)])
-    );
+    assert_eq!((kinds(r.pre_traces()), kinds(r.post_traces())), (vec![(16.8, A)], vec![(33.7, N)]));
     assert!(r.needs_synapse_state());
     // o shares the pairing trace when equal
     let r = spec(Pairing::AllToAll, 0.1, Some(33.7));
@@ -317,8 +266,5 @@ fn trace_lists_follow_the_scheme() {
     assert_eq!(kinds(r.pre_traces()), vec![(16.8, N)]);
     assert_eq!(kinds(r.post_traces()), vec![(33.7, N), (114.0, N)]);
     let r = parse(VOGELS).unwrap().build();
-    assert_eq!(
-        (kinds(r.pre_traces()), kinds(r.post_traces())),
-        (vec![(20.0, A)], vec![(20.0, A)])
-    );
+    assert_eq!((kinds(r.pre_traces()), kinds(r.post_traces())), (vec![(20.0, A)], vec![(20.0, A)]));
 }

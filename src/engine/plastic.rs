@@ -1,0 +1,140 @@
+//! Plasticity at spike events, inside a chunk's part of the step (see [`crate::synapse::plastic`]
+//! for the trace bookkeeping). In the region of step k, plasticity is evaluated at synapse time
+//! `sigma = k - 1`:
+//!
+//! 1. **presynaptic events**: every spike of step k-1 (it acts at the synapse when emitted):
+//!    `w = rule.on_pre(w, pre(sigma⁻), post(sigma⁻), elapsed)`, then the new weight is transmitted
+//!    into the ring slot of step k-1+d (NEST: update, then send);
+//! 2. **postsynaptic events**: every spike of step k-1-d of an owned postsynaptic neuron (it
+//!    reaches the synapse after the dendritic delay d): `w = rule.on_post(...)` for each of its
+//!    incoming synapses.
+//!
+//! Events at the same synapse time are applied presynaptic first. A chunk only touches synapses
+//! whose target it owns, so threads never write the same weight.
+
+use crate::plasticity::Rule;
+use crate::synapse::plastic::{Plastic, TraceSet, NONE};
+use crate::synapse::Projection;
+
+#[inline]
+fn nz(t: u64) -> u64 {
+    if t == NONE {
+        0
+    } else {
+        t
+    }
+}
+
+/// Raw per-projection pointers for weights and per-synapse state.
+#[derive(Clone, Copy)]
+pub(crate) struct PlasticPtrs {
+    pub w: *mut f32,
+    pub state: *mut f32,
+}
+
+/// Everything the event loops read.
+pub(crate) struct EventCtx<'a> {
+    pub pr: &'a Projection,
+    pub pl: &'a Plastic,
+    pub pre_set: &'a TraceSet,
+    pub post_set: &'a TraceSet,
+    pub sigma: u64,
+    pub dt: f64,
+    pub lo: u32,
+    pub hi: u32,
+    pub full: bool,
+}
+
+/// Presynaptic events and transmission. `slot` is the ring slot of step sigma + d.
+///
+/// # Safety
+/// `ptrs` must point to the projection's weights (and state, if any); the chunk must own targets
+/// `lo..hi` exclusively and `slot` must be valid for the postsynaptic population.
+pub(crate) unsafe fn pre_events(c: &EventCtx, ptrs: PlasticPtrs, spikes: &[u32], slot: *mut f32) {
+    match &c.pl.rule {
+        Rule::PairStdp(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+        Rule::TripletStdp(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+        Rule::Vogels(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+    }
+}
+
+/// Postsynaptic events of the owned neurons in `post_spikes`.
+///
+/// # Safety
+/// As for [`pre_events`].
+pub(crate) unsafe fn post_events(c: &EventCtx, ptrs: PlasticPtrs, post_spikes: &[u32]) {
+    match &c.pl.rule {
+        Rule::PairStdp(r) => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
+        Rule::TripletStdp(r) => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
+        Rule::Vogels(r) => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
+    }
+}
+
+const MAXR: usize = 8;
+
+#[inline(always)]
+unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
+    c: &EventCtx,
+    ptrs: PlasticPtrs,
+    spikes: &[u32],
+    slot: *mut f32,
+    f: F,
+) {
+    let (pl, pr, tp, tq, sigma) = (c.pl, c.pr, c.pre_set, c.post_set, c.sigma);
+    let (np, nq) = (pl.pre_read.len(), pl.post_read.len());
+    let since = pl.enabled_since;
+    let has_state = !pl.state.is_empty();
+    let mut dummy = 0.0f32;
+    let mut pre_r = [0.0f64; MAXR];
+    let mut post_r = [0.0f64; MAXR];
+    for &j in spikes {
+        let j = j as usize;
+        for (x, &q) in pl.pre_read.iter().enumerate() {
+            pre_r[x] = tp.read(q, j, sigma);
+        }
+        let last_pre = nz(tp.last[j]).max(since);
+        for s in pr.row_in(j, c.lo, c.hi, c.full) {
+            let i = *pr.targets.get_unchecked(s) as usize;
+            for (x, &q) in pl.post_read.iter().enumerate() {
+                post_r[x] = tq.read(q, i, sigma);
+            }
+            let prior = last_pre.max(nz(tq.last[i]));
+            let elapsed = (sigma - prior) as f64 * c.dt;
+            let st = if has_state { &mut *ptrs.state.add(s) } else { &mut dummy };
+            let w = f(*ptrs.w.add(s), &pre_r[..np], &post_r[..nq], elapsed, st);
+            *ptrs.w.add(s) = w;
+            *slot.add(i) += w;
+        }
+    }
+}
+
+#[inline(always)]
+unsafe fn post_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(c: &EventCtx, ptrs: PlasticPtrs, post_spikes: &[u32], f: F) {
+    let (pl, pr, tp, tq, sigma) = (c.pl, c.pr, c.pre_set, c.post_set, c.sigma);
+    let (np, nq) = (pl.pre_read.len(), pl.post_read.len());
+    let since = pl.enabled_since;
+    let has_state = !pl.state.is_empty();
+    let mut dummy = 0.0f32;
+    let mut pre_r = [0.0f64; MAXR];
+    let mut post_r = [0.0f64; MAXR];
+    let a = if c.full { 0 } else { post_spikes.partition_point(|&x| x < c.lo) };
+    for &i in post_spikes[a..].iter().take_while(|&&x| c.full || x < c.hi) {
+        let i = i as usize;
+        for (x, &q) in pl.post_read.iter().enumerate() {
+            post_r[x] = tq.read(q, i, sigma);
+        }
+        let last_post = nz(tq.last[i]).max(since);
+        for &s in &pl.col_syn[pl.col_ptr[i] as usize..pl.col_ptr[i + 1] as usize] {
+            let j = pl.row_of(&pr.row_ptr, s);
+            for (x, &q) in pl.pre_read.iter().enumerate() {
+                pre_r[x] = tp.read(q, j, sigma);
+            }
+            // A presynaptic event at this same synapse time was applied first: elapsed 0 then.
+            let prior = last_post.max(nz(tp.cur[j]));
+            let elapsed = (sigma - prior) as f64 * c.dt;
+            let s = s as usize;
+            let st = if has_state { &mut *ptrs.state.add(s) } else { &mut dummy };
+            *ptrs.w.add(s) = f(*ptrs.w.add(s), &pre_r[..np], &post_r[..nq], elapsed, st);
+        }
+    }
+}
