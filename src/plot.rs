@@ -39,13 +39,13 @@ pub const RASTER_MAX_NEURONS: u64 = 2000;
 /// Approximate largest number of spikes drawn in the raster (all populations).
 pub const RASTER_MAX_POINTS: u64 = 200_000;
 /// Largest number of points per trace (longer traces become a min/max envelope).
-pub const TRACE_MAX_POINTS: u64 = 20_000;
+pub const TRACE_MAX_POINTS: u64 = 3_000;
 /// Largest number of neurons drawn per recorded variable.
 pub const TRACE_MAX_NEURONS: usize = 8;
 /// Largest number of weight snapshots summarised per projection.
 pub const MAX_SNAPSHOTS: usize = 200;
 /// Bins of the weight histograms.
-const HIST_BINS: usize = 60;
+const HIST_BINS: usize = 51;
 /// Rows read from a dataset at once.
 const BLOCK: u64 = 1 << 18;
 
@@ -1096,7 +1096,7 @@ impl Figure for RasterFig<'_> {
             .axis_desc_style(text_style(22))
             .label_style(text_style(17))
             .x_label_formatter(&|v| fmt_tick(*v))
-            .y_label_formatter(&|v| fmt_tick(*v))
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()?;
         let n_points: usize = s.pops.iter().map(|p| p.points.len()).sum();
         let radius = if n_points > 50_000 { 1 } else { 2 };
@@ -1297,7 +1297,7 @@ impl Figure for StateFig<'_> {
                 chart
                     .draw_series(LineSeries::new(
                         tr.points.iter().copied(),
-                        c.mix(0.9).stroke_width(1),
+                        c.stroke_width(1),
                     ))?
                     .label(format!("neuron {}", tr.node))
                     .legend(move |(x, y)| {
@@ -1407,15 +1407,27 @@ fn draw_histogram<DB: DrawingBackend>(
         .max()
         .unwrap_or(0)
         .max(1) as f64;
+    let mean = match &p.snapshots {
+        Some(sn) if !p.all_equal => format!(
+            "mean {} \u{2192} {} {}",
+            fmt_num(p.mean),
+            fmt_num(sn.mean.last().copied().unwrap_or(p.mean)),
+            p.units
+        ),
+        _ => format!(
+            "{} {} {}",
+            if p.all_equal { "all" } else { "mean" },
+            fmt_num(p.mean),
+            p.units
+        ),
+    };
     let caption = format!(
-        "{} ({} \u{2192} {}): {} synapses, {} {} {}",
+        "{} ({} \u{2192} {}): {} synapses, {}",
         p.name,
         p.source,
         p.target,
         fmt_int(p.n_edges),
-        if p.all_equal { "all" } else { "mean" },
-        fmt_num(p.mean),
-        p.units
+        mean
     );
     let mut chart = ChartBuilder::on(cell)
         .margin(8)
