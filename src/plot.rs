@@ -13,7 +13,8 @@
 //!   files name the font family `sans-serif` and leave the glyphs to the viewer.
 //! * Memory stays bounded for large runs: data are read in blocks. The raster shows at most
 //!   [`RASTER_MAX_NEURONS`] neurons per population (every k-th neuron) and about
-//!   [`RASTER_MAX_POINTS`] spikes in all; its title says when it subsamples. Rates are counted
+//!   [`RASTER_MAX_POINTS`] spikes in all ([`RASTER_MAX_POINTS_SVG`] in SVG); its title says
+//!   when it subsamples. Rates are counted
 //!   from every spike. Traces longer than [`TRACE_MAX_POINTS`] are reduced to their min/max
 //!   envelope (spike peaks and resets survive), and at most [`TRACE_MAX_NEURONS`] neurons are
 //!   drawn per variable. Weight histograms take two streaming passes; weight trajectories use
@@ -36,14 +37,19 @@ use crate::error::{Error, Result};
 
 /// Largest number of neurons per population drawn in the raster.
 pub const RASTER_MAX_NEURONS: u64 = 2000;
-/// Approximate largest number of spikes drawn in the raster (all populations).
+/// Approximate largest number of spikes drawn in a PNG raster (all populations).
 pub const RASTER_MAX_POINTS: u64 = 200_000;
+/// Approximate largest number of spikes drawn in an SVG raster (each is a `<circle>` of about
+/// 80 bytes: 50,000 make a 4 MB file).
+pub const RASTER_MAX_POINTS_SVG: u64 = 50_000;
 /// Largest number of points per trace (longer traces become a min/max envelope).
 pub const TRACE_MAX_POINTS: u64 = 3_000;
 /// Largest number of neurons drawn per recorded variable.
 pub const TRACE_MAX_NEURONS: usize = 8;
 /// Largest number of weight snapshots summarised per projection.
 pub const MAX_SNAPSHOTS: usize = 200;
+/// Largest sample of weights from which a snapshot's percentiles are taken.
+const PERCENTILE_SAMPLE: u64 = 1 << 22;
 /// Bins of the weight histograms.
 const HIST_BINS: usize = 51;
 /// Rows read from a dataset at once.
@@ -66,12 +72,7 @@ pub enum PlotKind {
 
 impl PlotKind {
     /// All kinds, in the order `plot` draws them.
-    pub const ALL: [PlotKind; 4] = [
-        PlotKind::Raster,
-        PlotKind::Rate,
-        PlotKind::Voltage,
-        PlotKind::Weights,
-    ];
+    pub const ALL: [PlotKind; 4] = [PlotKind::Raster, PlotKind::Rate, PlotKind::Voltage, PlotKind::Weights];
 
     /// Stem of the figure's file name (`raster`, `rate`, `voltage`, `weights`).
     pub fn name(self) -> &'static str {
@@ -131,7 +132,11 @@ pub fn plot(dir: &Path, kinds: &[PlotKind], format: PlotFormat) -> Result<Vec<Pa
     let meta = RunInfo::new(dir);
     // One pass over the spikes serves both the raster and the rates.
     let spikes = if todo.contains(&PlotKind::Raster) || todo.contains(&PlotKind::Rate) {
-        Some(scan_spikes(&meta)?)
+        let budget = match format {
+            PlotFormat::Png => RASTER_MAX_POINTS,
+            PlotFormat::Svg => RASTER_MAX_POINTS_SVG,
+        };
+        Some(scan_spikes(&meta, budget)?)
     } else {
         None
     };
@@ -197,17 +202,14 @@ fn register_fonts() -> Result<()> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         // Every family name plotters may ask for maps to the embedded font.
-        ["sans-serif", "serif", "monospace"].iter().all(|name| {
-            plotters::style::register_font(name, FontStyle::Normal, DEJAVU_SANS).is_ok()
-        })
+        ["sans-serif", "serif", "monospace"]
+            .iter()
+            .all(|name| plotters::style::register_font(name, FontStyle::Normal, DEJAVU_SANS).is_ok())
     });
     if ok {
         Ok(())
     } else {
-        Err(Error::io(
-            "assets/fonts/DejaVuSans.ttf",
-            "the embedded font cannot be parsed",
-        ))
+        Err(Error::io("assets/fonts/DejaVuSans.ttf", "the embedded font cannot be parsed"))
     }
 }
 
@@ -240,15 +242,8 @@ fn fmt_count(v: f64) -> String {
     }
 }
 
-/// Tick label: at most 4 decimals, no trailing zeros, thousands as k/M above 1e4.
+/// Tick label: at most 4 decimals, no trailing zeros.
 fn fmt_tick(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        return format!("{}M", trim(format!("{:.2}", v / 1e6)));
-    }
-    if a >= 1e4 {
-        return format!("{}k", trim(format!("{:.2}", v / 1e3)));
-    }
     let s = trim(format!("{v:.4}"));
     if s == "-0" {
         "0".into()
@@ -275,12 +270,30 @@ fn fmt_num(v: f64) -> String {
     trim(format!("{v:.dec$}"))
 }
 
+/// Two numbers with enough significant digits (3 to 6) to tell them apart.
+fn fmt_pair(a: f64, b: f64) -> (String, String) {
+    let f = |v: f64, sig: i32| -> String {
+        if v == 0.0 || !v.is_finite() {
+            return format!("{v}");
+        }
+        let dec = (sig - 1 - v.abs().log10().floor() as i32).clamp(0, 9) as usize;
+        trim(format!("{v:.dec$}"))
+    };
+    for sig in 3..6 {
+        let (x, y) = (f(a, sig), f(b, sig));
+        if x != y {
+            return (x, y);
+        }
+    }
+    (f(a, 6), f(b, 6))
+}
+
 /// `1234567` -> `1,234,567`.
 fn fmt_int(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -301,7 +314,7 @@ fn ordinal(n: u64) -> String {
 
 /// Smallest 1, 2 or 5 x 10^k that is >= x.
 fn nice_up(x: f64) -> f64 {
-    if !(x > 0.0) || !x.is_finite() {
+    if x.is_nan() || x <= 0.0 || x.is_infinite() {
         return 1.0;
     }
     let p = 10f64.powf(x.log10().floor());
@@ -356,11 +369,7 @@ impl RunInfo {
         let model = json
             .as_ref()
             .and_then(|j| j["model"].as_str())
-            .map(|m| {
-                Path::new(m)
-                    .file_name()
-                    .map_or(m.to_string(), |f| f.to_string_lossy().into_owned())
-            });
+            .map(|m| Path::new(m).file_name().map_or(m.to_string(), |f| f.to_string_lossy().into_owned()));
         RunInfo {
             name,
             model,
@@ -396,8 +405,9 @@ impl RunInfo {
             parts.push(format!("dt {} ms", fmt_tick(d)));
         }
         match (completed, reached, requested) {
-            (Some(0), _, req) => parts.push(format!(
-                "INTERRUPTED run{} (the files hold a prefix)",
+            (Some(0), reached, req) => parts.push(format!(
+                "INTERRUPTED run{}{} (the files hold a prefix)",
+                reached.map_or(String::new(), |r| format!(" at {} ms", fmt_tick(r))),
                 req.map_or(String::new(), |r| format!(" of {} ms", fmt_tick(r)))
             )),
             (_, Some(r), _) => parts.push(format!("{} ms simulated", fmt_tick(r))),
@@ -421,13 +431,9 @@ impl H5 {
     fn open(info: &RunInfo, name: &str, why: &str) -> Result<Self> {
         let path = info.dir.join(name);
         if !path.is_file() {
-            return Err(Error::io(
-                &path,
-                format!("no such file; {why} (is this a directory written by `hebb run`?)"),
-            ));
+            return Err(Error::io(&path, format!("no such file: {why}")));
         }
-        let file = File::open_streaming(&path)
-            .map_err(|e| Error::io(&path, format!("cannot open as HDF5: {e}")))?;
+        let file = File::open_streaming(&path).map_err(|e| Error::io(&path, format!("cannot open as HDF5: {e}")))?;
         let h = H5 { path, file };
         if let Ok(a) = h.file.root().attrs() {
             info.remember(name, a);
@@ -459,10 +465,7 @@ impl H5 {
 
     /// Length of axis 0 of a dataset.
     fn len(&self, p: &str) -> Result<u64> {
-        let s = self
-            .dataset(p)?
-            .shape()
-            .map_err(|e| self.err(&format!("/{p}"), e))?;
+        let s = self.dataset(p)?.shape().map_err(|e| self.err(&format!("/{p}"), e))?;
         Ok(s.first().copied().unwrap_or(0))
     }
 
@@ -478,39 +481,27 @@ impl H5 {
     }
 
     fn attr_str(&self, p: &str, name: &str) -> Option<String> {
-        self.attrs(p)
-            .get(name)
-            .and_then(|v| v.as_str().map(str::to_string))
+        self.attrs(p).get(name).and_then(|v| v.as_str().map(str::to_string))
     }
 
     fn read_f64(&self, p: &str, start: u64, n: u64) -> Result<Vec<f64>> {
-        self.dataset(p)?
-            .read_f64_rows(start, n)
-            .map_err(|e| self.err(&format!("/{p}"), e))
+        self.dataset(p)?.read_f64_rows(start, n).map_err(|e| self.err(&format!("/{p}"), e))
     }
 
     fn read_u64(&self, p: &str, start: u64, n: u64) -> Result<Vec<u64>> {
-        self.dataset(p)?
-            .read_u64_rows(start, n)
-            .map_err(|e| self.err(&format!("/{p}"), e))
+        self.dataset(p)?.read_u64_rows(start, n).map_err(|e| self.err(&format!("/{p}"), e))
     }
 
     fn read_f32(&self, p: &str, start: u64, n: u64) -> Result<Vec<f32>> {
-        self.dataset(p)?
-            .read_f32_rows(start, n)
-            .map_err(|e| self.err(&format!("/{p}"), e))
+        self.dataset(p)?.read_f32_rows(start, n).map_err(|e| self.err(&format!("/{p}"), e))
     }
 
     fn read_all_f64(&self, p: &str) -> Result<Vec<f64>> {
-        self.dataset(p)?
-            .read_f64()
-            .map_err(|e| self.err(&format!("/{p}"), e))
+        self.dataset(p)?.read_f64().map_err(|e| self.err(&format!("/{p}"), e))
     }
 
     fn read_all_u64(&self, p: &str) -> Result<Vec<u64>> {
-        self.dataset(p)?
-            .read_u64()
-            .map_err(|e| self.err(&format!("/{p}"), e))
+        self.dataset(p)?.read_u64().map_err(|e| self.err(&format!("/{p}"), e))
     }
 
     fn root_f64(&self, name: &str) -> Option<f64> {
@@ -544,10 +535,12 @@ struct Spikes {
     bin_ms: f64,
     /// Some neurons or spikes are left out of the raster.
     subsampled: bool,
+    /// The point budget used.
+    budget: u64,
 }
 
-fn scan_spikes(info: &RunInfo) -> Result<Spikes> {
-    let h = H5::open(info, "spikes.h5", "the raster and rate plots need the spike file")?;
+fn scan_spikes(info: &RunInfo, budget: u64) -> Result<Spikes> {
+    let h = H5::open(info, "spikes.h5", "the raster and rate plots read the spikes written by `hebb run`")?;
     let names = h.groups("spikes")?;
     if names.is_empty() {
         return Err(Error::io(
@@ -562,9 +555,7 @@ fn scan_spikes(info: &RunInfo) -> Result<Spikes> {
     let mut last_t = 0f64;
     for name in names {
         let g = format!("spikes/{name}");
-        let n = h
-            .len(&format!("{g}/timestamps"))?
-            .min(h.len(&format!("{g}/node_ids"))?);
+        let n = h.len(&format!("{g}/timestamps"))?.min(h.len(&format!("{g}/node_ids"))?);
         if n > 0 {
             // Spikes are in time order: the last one is the latest.
             if let Some(t) = h.read_f64(&format!("{g}/timestamps"), n - 1, 1)?.first() {
@@ -607,8 +598,8 @@ fn scan_spikes(info: &RunInfo) -> Result<Spikes> {
     let n_bins = ((t_end / bin_ms).ceil() as usize).max(1);
     // Fewer neurons if the raster would hold too many points.
     let expected: u64 = pops.iter().map(|p| p.spikes / p.stride).sum();
-    if expected > RASTER_MAX_POINTS {
-        let f = expected.div_ceil(RASTER_MAX_POINTS);
+    if expected > budget {
+        let f = expected.div_ceil(budget);
         for p in &mut pops {
             p.stride = (p.stride * f).min(p.recorded.max(1));
         }
@@ -629,7 +620,7 @@ fn scan_spikes(info: &RunInfo) -> Result<Spikes> {
             let ts = h.read_f64(&format!("{g}/timestamps"), start, len)?;
             let ids = h.read_u64(&format!("{g}/node_ids"), start, len)?;
             for (&t, &id) in ts.iter().zip(&ids) {
-                if !(t >= 0.0) {
+                if t.is_nan() || t < 0.0 {
                     continue;
                 }
                 let b = ((t / bin_ms) as usize).min(n_bins - 1);
@@ -646,6 +637,7 @@ fn scan_spikes(info: &RunInfo) -> Result<Spikes> {
         t_end,
         bin_ms,
         subsampled,
+        budget,
     })
 }
 
@@ -683,7 +675,8 @@ fn read_state(info: &RunInfo) -> Result<Vec<Report>> {
     let h = H5::open(
         info,
         "state.h5",
-        "the voltage plot needs the state traces (add `state = [...]` to the model's [record])",
+        "the voltage plot reads the state traces, which `hebb run` writes when the model's \
+         [record] has a `state` entry",
     )?;
     let mut out = Vec::new();
     let pops = if h.file.group("report").is_ok() {
@@ -729,11 +722,7 @@ fn read_report(h: &H5, pop: &str, var: &str) -> Result<Report> {
     };
     let units = h.attr_str(&data_p, "units").unwrap_or_default();
     let len = h.len(&data_p)?;
-    let frames = if flat {
-        len.checked_div(n as u64).unwrap_or(0)
-    } else {
-        len
-    };
+    let frames = if flat { len.checked_div(n as u64).unwrap_or(0) } else { len };
     let shown = n.min(TRACE_MAX_NEURONS);
     // Buckets of `k` frames give a min and a max each.
     let k = if frames > TRACE_MAX_POINTS {
@@ -774,7 +763,7 @@ fn read_report(h: &H5, pop: &str, var: &str) -> Result<Report> {
                     continue;
                 }
                 let a = &mut acc[c];
-                if frame % k == 0 {
+                if frame.is_multiple_of(k) {
                     *a = (t, f64::INFINITY, t, f64::NEG_INFINITY);
                 }
                 if v < a.1 {
@@ -823,7 +812,10 @@ struct Snapshots {
     p90: Vec<f64>,
     /// Histogram of the last snapshot (same bins as the initial one).
     last_counts: Vec<u64>,
+    /// Snapshots in the file.
     total: usize,
+    /// The first point is the initial weights (t = 0), not a snapshot.
+    initial: bool,
 }
 
 struct ProjWeights {
@@ -843,7 +835,7 @@ struct ProjWeights {
 }
 
 fn read_weights(info: &RunInfo) -> Result<Vec<ProjWeights>> {
-    let h = H5::open(info, "weights.h5", "the weights plot needs the weight file")?;
+    let h = H5::open(info, "weights.h5", "the weights plot reads the connectivity written by `hebb run`")?;
     let names = if h.file.group("edges").is_ok() {
         h.groups("edges")?
     } else {
@@ -896,6 +888,39 @@ fn histogram(h: &H5, p: &str, start: u64, n: u64, lo: f64, hi: f64) -> Result<Ve
     Ok(counts)
 }
 
+/// Mean (of every finite weight) and 10th / 90th percentiles (of an evenly strided sample of at
+/// most `PERCENTILE_SAMPLE` weights) of `n` weights from `start`; `None` if none is finite.
+fn weight_stats(h: &H5, p: &str, start: u64, n: u64) -> Result<Option<(f64, f64, f64)>> {
+    let stride = n.div_ceil(PERCENTILE_SAMPLE).max(1);
+    let mut sample: Vec<f32> = Vec::with_capacity(n.div_ceil(stride) as usize);
+    let (mut sum, mut count) = (0f64, 0u64);
+    let mut s = 0;
+    while s < n {
+        let len = BLOCK.min(n - s);
+        let block = h.read_f32(p, start + s, len)?;
+        for (j, &w) in block.iter().enumerate() {
+            if w.is_finite() {
+                sum += f64::from(w);
+                count += 1;
+                if (s + j as u64).is_multiple_of(stride) {
+                    sample.push(w);
+                }
+            }
+        }
+        s += len;
+    }
+    if count == 0 || sample.is_empty() {
+        return Ok(None);
+    }
+    let mut q = |f: f64| -> f64 {
+        let idx = ((sample.len() - 1) as f64 * f).round() as usize;
+        let (_, v, _) = sample.select_nth_unstable_by(idx, f32::total_cmp);
+        f64::from(*v)
+    };
+    let (p10, p90) = (q(0.1), q(0.9));
+    Ok(Some((sum / count as f64, p10, p90)))
+}
+
 fn read_projection(h: &H5, name: &str) -> Result<ProjWeights> {
     let g = format!("edges/{name}");
     let wp = format!("{g}/0/syn_weight");
@@ -915,17 +940,9 @@ fn read_projection(h: &H5, name: &str) -> Result<ProjWeights> {
     let mut per = 0u64;
     let mut total = 0usize;
     if h.has_dataset(&sp_t) && h.has_dataset(&sp_w) {
-        per = h
-            .attrs(&sp_w)
-            .get("n_edges")
-            .and_then(AttrValue::as_u64)
-            .unwrap_or(n_edges);
+        per = h.attrs(&sp_w).get("n_edges").and_then(AttrValue::as_u64).unwrap_or(n_edges);
         let times = h.read_all_f64(&sp_t)?;
-        let k = if per == 0 {
-            0
-        } else {
-            times.len().min((h.len(&sp_w)? / per) as usize)
-        };
+        let k = h.len(&sp_w)?.checked_div(per).map_or(0, |n| times.len().min(n as usize));
         total = k;
         if k > 0 {
             let step = k.div_ceil(MAX_SNAPSHOTS).max(1);
@@ -944,25 +961,25 @@ fn read_projection(h: &H5, name: &str) -> Result<ProjWeights> {
             p90: Vec::new(),
             last_counts: Vec::new(),
             total,
+            initial: false,
         };
-        for &(i, t) in &snap_sel {
-            let mut w: Vec<f32> = h.read_f32(&sp_w, i as u64 * per, per)?;
-            w.retain(|x| x.is_finite());
-            if w.is_empty() {
-                continue;
+        // The initial weights are the state at t = 0, before the first snapshot.
+        if snap_sel[0].1 > 0.0 && n_edges == per {
+            if let Some((m, p10, p90)) = weight_stats(h, &wp, 0, n_edges)? {
+                s.times.push(0.0);
+                s.mean.push(m);
+                s.p10.push(p10);
+                s.p90.push(p90);
+                s.initial = true;
             }
-            let m = w.iter().map(|&x| f64::from(x)).sum::<f64>() / w.len() as f64;
-            let q = |w: &mut Vec<f32>, p: f64| -> f64 {
-                let idx = ((w.len() - 1) as f64 * p).round() as usize;
-                let (_, v, _) = w.select_nth_unstable_by(idx, f32::total_cmp);
-                f64::from(*v)
-            };
-            let p10 = q(&mut w, 0.1);
-            let p90 = q(&mut w, 0.9);
-            s.times.push(t);
-            s.mean.push(m);
-            s.p10.push(p10);
-            s.p90.push(p90);
+        }
+        for &(i, t) in &snap_sel {
+            if let Some((m, p10, p90)) = weight_stats(h, &sp_w, i as u64 * per, per)? {
+                s.times.push(t);
+                s.mean.push(m);
+                s.p10.push(p10);
+                s.p90.push(p90);
+            }
         }
         let last = snap_sel.last().expect("not empty").0 as u64;
         let (l2, h2, _) = min_max(h, &sp_w, last * per, per)?;
@@ -1000,8 +1017,7 @@ fn read_projection(h: &H5, name: &str) -> Result<ProjWeights> {
 // Drawing
 // ---------------------------------------------------------------------------------------------
 
-type DrawResult<DB> =
-    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 trait Figure {
     fn size(&self) -> (u32, u32);
@@ -1010,7 +1026,7 @@ trait Figure {
 
 fn render<F: Figure>(fig: &F, path: &Path, format: PlotFormat) -> Result<()> {
     let size = fig.size();
-    let fail = |e: String| Error::io(path, format!("cannot draw the figure: {e}"));
+    let fail = |e: String| Error::io(path, format!("cannot draw or write the figure: {e}"));
     match format {
         PlotFormat::Png => {
             let root = BitMapBackend::new(path, size).into_drawing_area();
@@ -1074,7 +1090,7 @@ impl Figure for RasterFig<'_> {
             note = format!(
                 "at most {} neurons per population and ~{} spikes drawn",
                 fmt_int(RASTER_MAX_NEURONS),
-                fmt_int(RASTER_MAX_POINTS)
+                fmt_int(s.budget)
             );
         }
         let (t, sub) = self.meta.header(&title, "spikes.h5", &note);
@@ -1102,11 +1118,7 @@ impl Figure for RasterFig<'_> {
         let radius = if n_points > 50_000 { 1 } else { 2 };
         for (i, p) in s.pops.iter().enumerate() {
             let c = colour(i);
-            chart.draw_series(
-                p.points
-                    .iter()
-                    .map(|&(t, y)| Circle::new((t, y + 0.5), radius, c.filled())),
-            )?;
+            chart.draw_series(p.points.iter().map(|&(t, y)| Circle::new((t, y + 0.5), radius, c.filled())))?;
             if p.offset > 0 {
                 chart.draw_series(std::iter::once(PathElement::new(
                     vec![(0.0, p.offset as f64), (s.t_end, p.offset as f64)],
@@ -1120,21 +1132,13 @@ impl Figure for RasterFig<'_> {
             let (x, y) = chart.backend_coord(&(s.t_end, mid));
             let label = p.name.clone();
             let count = format!("{} spikes", fmt_int(p.spikes));
-            root.draw(&Text::new(
-                label,
-                (x + 12, y - 20),
-                (FONT, 22).into_font().color(&colour(i)),
-            ))?;
+            root.draw(&Text::new(label, (x + 12, y - 20), (FONT, 22).into_font().color(&colour(i))))?;
             root.draw(&Text::new(
                 format!("{} neurons", fmt_int(p.recorded)),
                 (x + 12, y + 4),
                 (FONT, 15).into_font().color(&GREY),
             ))?;
-            root.draw(&Text::new(
-                count,
-                (x + 12, y + 22),
-                (FONT, 15).into_font().color(&GREY),
-            ))?;
+            root.draw(&Text::new(count, (x + 12, y + 22), (FONT, 15).into_font().color(&GREY)))?;
         }
         Ok(())
     }
@@ -1167,11 +1171,7 @@ impl Figure for RateFig<'_> {
                     .collect()
             })
             .collect();
-        let ymax = rates
-            .iter()
-            .flatten()
-            .map(|&(_, r)| r)
-            .fold(0f64, f64::max);
+        let ymax = rates.iter().flatten().map(|&(_, r)| r).fold(0f64, f64::max);
         let note = format!("bins of {} ms", fmt_tick(s.bin_ms));
         let (t, sub) = self.meta.header("Population rate", "spikes.h5", &note);
         let area = headed(root, &t, &sub)?;
@@ -1202,15 +1202,8 @@ impl Figure for RateFig<'_> {
             let mean = p.spikes as f64 / p.recorded as f64 / (s.t_end * 1e-3);
             chart
                 .draw_series(LineSeries::new(r.iter().copied(), c.stroke_width(width)))?
-                .label(format!(
-                    "{} ({} neurons, mean {} Hz)",
-                    p.name,
-                    fmt_int(p.recorded),
-                    fmt_num(mean)
-                ))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3))
-                });
+                .label(format!("{} ({} neurons, mean {} Hz)", p.name, fmt_int(p.recorded), fmt_num(mean)))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
         }
         chart
             .configure_series_labels()
@@ -1246,6 +1239,8 @@ impl Figure for StateFig<'_> {
         let area = headed(root, &t, &sub)?;
         let t0 = self.v.iter().map(|r| r.t0).fold(f64::INFINITY, f64::min);
         let t1 = self.v.iter().map(|r| r.t1).fold(f64::NEG_INFINITY, f64::max);
+        // Start the axis at 0 when the first frame is at dt or so.
+        let t0 = if t0 > 0.0 && t0 <= 0.02 * (t1 - t0) { 0.0 } else { t0 };
         let xr = axis_range(t0, t1, 0.0);
         let panels = area.split_evenly((self.v.len(), 1));
         let last = self.v.len() - 1;
@@ -1254,9 +1249,7 @@ impl Figure for StateFig<'_> {
                 .traces
                 .iter()
                 .flat_map(|t| t.points.iter().map(|p| p.1))
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(v), b.max(v))
-                });
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
             let yr = axis_range(lo, hi, 0.05);
             let shown = if r.traces.len() < r.recorded {
                 format!(", {} of {} recorded neurons shown", r.traces.len(), r.recorded)
@@ -1295,14 +1288,9 @@ impl Figure for StateFig<'_> {
             for (i, tr) in r.traces.iter().enumerate() {
                 let c = colour(i);
                 chart
-                    .draw_series(LineSeries::new(
-                        tr.points.iter().copied(),
-                        c.stroke_width(1),
-                    ))?
+                    .draw_series(LineSeries::new(tr.points.iter().copied(), c.stroke_width(1)))?
                     .label(format!("neuron {}", tr.node))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
-                    });
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
             }
             chart
                 .configure_series_labels()
@@ -1325,17 +1313,18 @@ impl WeightFig<'_> {
     fn plastic(&self) -> bool {
         self.w.iter().any(|p| p.snapshots.is_some())
     }
+
+    /// One row per plastic projection (histogram | trajectory), then the static ones two by
+    /// two.
+    fn rows(&self) -> usize {
+        let plastic = self.w.iter().filter(|p| p.snapshots.is_some()).count();
+        plastic + (self.w.len() - plastic).div_ceil(2)
+    }
 }
 
 impl Figure for WeightFig<'_> {
     fn size(&self) -> (u32, u32) {
-        let cols = if self.plastic() { 2 } else { 1 };
-        let rows = if cols == 1 {
-            self.w.len().div_ceil(2)
-        } else {
-            self.w.len()
-        } as u32;
-        (1600, 110 + 340 * rows + 20)
+        (1600, 110 + 340 * self.rows() as u32 + 20)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -1347,37 +1336,21 @@ impl Figure for WeightFig<'_> {
         };
         let (t, sub) = self.meta.header("Synaptic weights", "weights.h5", note);
         let area = headed(root, &t, &sub)?;
-        // Static runs: histograms in two columns. Plastic runs: one row per projection,
-        // histogram left, trajectory right.
-        let (hist_areas, traj_areas): (Vec<_>, Vec<_>) = if plastic {
-            let cells = area.split_evenly((self.w.len(), 2));
-            let mut h = Vec::new();
-            let mut t = Vec::new();
-            for (i, c) in cells.into_iter().enumerate() {
-                if i % 2 == 0 {
-                    h.push(c);
-                } else {
-                    t.push(c);
-                }
+        // Plastic projections first, one row each (histogram | trajectory); then the static
+        // ones, two histograms per row. Colours follow the projection order of the file.
+        let cells = area.split_evenly((self.rows(), 2));
+        let mut next = 0;
+        for (i, p) in self.w.iter().enumerate() {
+            if let Some(s) = &p.snapshots {
+                draw_histogram(&cells[next], p, i)?;
+                draw_trajectory(&cells[next + 1], p, s, i)?;
+                next += 2;
             }
-            (h, t)
-        } else {
-            (
-                area.split_evenly((self.w.len().div_ceil(2), 2)),
-                Vec::new(),
-            )
-        };
-        for (i, (p, cell)) in self.w.iter().zip(&hist_areas).enumerate() {
-            draw_histogram(cell, p, i)?;
-            if let (Some(s), Some(tcell)) = (&p.snapshots, traj_areas.get(i)) {
-                draw_trajectory(tcell, p, s, i)?;
-            } else if let Some(tcell) = traj_areas.get(i) {
-                let (w, h) = tcell.dim_in_pixel();
-                tcell.draw(&Text::new(
-                    format!("{}: static (no snapshots)", p.name),
-                    (w as i32 / 2 - 140, h as i32 / 2),
-                    (FONT, 18).into_font().color(&GREY),
-                ))?;
+        }
+        for (i, p) in self.w.iter().enumerate() {
+            if p.snapshots.is_none() {
+                draw_histogram(&cells[next], p, i)?;
+                next += 1;
             }
         }
         Ok(())
@@ -1392,11 +1365,7 @@ fn weight_desc(p: &ProjWeights) -> String {
     }
 }
 
-fn draw_histogram<DB: DrawingBackend>(
-    cell: &DrawingArea<DB, Shift>,
-    p: &ProjWeights,
-    i: usize,
-) -> DrawResult<DB> {
+fn draw_histogram<DB: DrawingBackend>(cell: &DrawingArea<DB, Shift>, p: &ProjWeights, i: usize) -> DrawResult<DB> {
     let c = colour(i);
     let width = (p.hi - p.lo) / HIST_BINS as f64;
     let ymax = p
@@ -1408,18 +1377,11 @@ fn draw_histogram<DB: DrawingBackend>(
         .unwrap_or(0)
         .max(1) as f64;
     let mean = match &p.snapshots {
-        Some(sn) if !p.all_equal => format!(
-            "mean {} \u{2192} {} {}",
-            fmt_num(p.mean),
-            fmt_num(sn.mean.last().copied().unwrap_or(p.mean)),
-            p.units
-        ),
-        _ => format!(
-            "{} {} {}",
-            if p.all_equal { "all" } else { "mean" },
-            fmt_num(p.mean),
-            p.units
-        ),
+        Some(sn) if !p.all_equal => {
+            let (a, b) = fmt_pair(p.mean, sn.mean.last().copied().unwrap_or(p.mean));
+            format!("mean {a} \u{2192} {b} {}", p.units)
+        }
+        _ => format!("{} {} {}", if p.all_equal { "all" } else { "mean" }, fmt_num(p.mean), p.units),
     };
     let caption = format!(
         "{} ({} \u{2192} {}): {} synapses, {}",
@@ -1464,11 +1426,7 @@ fn draw_histogram<DB: DrawingBackend>(
     } else {
         (c.mix(0.75).filled(), String::new())
     };
-    let s = chart.draw_series(
-        bars(&p.counts)
-            .into_iter()
-            .map(|(a, b)| Rectangle::new([a, b], first_style)),
-    )?;
+    let s = chart.draw_series(bars(&p.counts).into_iter().map(|(a, b)| Rectangle::new([a, b], first_style)))?;
     if !first_label.is_empty() {
         s.label(first_label)
             .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], GREY.mix(0.35).filled()));
@@ -1494,12 +1452,7 @@ fn draw_histogram<DB: DrawingBackend>(
     Ok(())
 }
 
-fn draw_trajectory<DB: DrawingBackend>(
-    cell: &DrawingArea<DB, Shift>,
-    p: &ProjWeights,
-    s: &Snapshots,
-    i: usize,
-) -> DrawResult<DB> {
+fn draw_trajectory<DB: DrawingBackend>(cell: &DrawingArea<DB, Shift>, p: &ProjWeights, s: &Snapshots, i: usize) -> DrawResult<DB> {
     let c = colour(i);
     let t0 = s.times.first().copied().unwrap_or(0.0);
     let t1 = s.times.last().copied().unwrap_or(1.0);
@@ -1507,8 +1460,9 @@ fn draw_trajectory<DB: DrawingBackend>(
     let hi = s.p90.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let lo = lo.min(s.mean.iter().copied().fold(f64::INFINITY, f64::min));
     let hi = hi.max(s.mean.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-    let shown = if s.times.len() < s.total {
-        format!(" ({} of {} snapshots)", s.times.len(), s.total)
+    let used = s.times.len() - usize::from(s.initial);
+    let shown = if used < s.total {
+        format!(" ({} of {} snapshots)", used, s.total)
     } else {
         format!(" ({} snapshots)", s.total)
     };
@@ -1552,12 +1506,7 @@ fn draw_trajectory<DB: DrawingBackend>(
         .label("mean")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
     if s.times.len() <= 30 {
-        chart.draw_series(
-            s.times
-                .iter()
-                .zip(&s.mean)
-                .map(|(&t, &m)| Circle::new((t, m), 3, c.filled())),
-        )?;
+        chart.draw_series(s.times.iter().zip(&s.mean).map(|(&t, &m)| Circle::new((t, m), 3, c.filled())))?;
     }
     chart
         .configure_series_labels()

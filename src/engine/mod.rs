@@ -109,6 +109,8 @@ pub struct Simulation {
     pub timers: Timers,
     /// Spikes of the last `hist.len()` steps, [step % len][pop] (plasticity needs delayed events).
     hist: Vec<Vec<Vec<u32>>>,
+    /// Buffers for the raw views of a step.
+    bufs: RawBufs,
 }
 
 /// How a run ended.
@@ -196,6 +198,7 @@ impl Simulation {
             syn_events: 0,
             timers: Timers::default(),
             hist: vec![vec![Vec::new(); np]; hist_len],
+            bufs: RawBufs::default(),
         })
     }
 
@@ -267,6 +270,7 @@ impl Simulation {
         let (d0, i0) = (self.timers.deliver, self.timers.integrate);
         self.apply_drives(k);
         let ctx = Ctx::new(
+            &mut self.bufs,
             &mut self.net,
             &self.spikes,
             &self.hist,
@@ -407,6 +411,16 @@ impl Simulation {
     }
 }
 
+/// Reused buffers for the raw views of a step (no allocation per step).
+#[derive(Default)]
+struct RawBufs {
+    pops: Vec<PopRaw>,
+    plastic: Vec<plastic::PlasticPtrs>,
+}
+
+// SAFETY: the raw pointers are rebuilt from `&mut Network` at every step before use.
+unsafe impl Send for RawBufs {}
+
 /// Raw views of one population's mutable state, for the threaded region.
 struct PopRaw {
     model: RawModel,
@@ -433,8 +447,8 @@ enum RawModel {
 /// Everything a chunk needs for one step. Raw pointers are taken fresh each step from `&mut
 /// Network`, and only dereferenced inside `process_chunk` for the chunk's own neuron range.
 struct Ctx<'a> {
-    pops: Vec<PopRaw>,
-    plastic: Vec<plastic::PlasticPtrs>,
+    pops: &'a [PopRaw],
+    plastic: &'a [plastic::PlasticPtrs],
     net: *const Network,
     spikes: &'a [Vec<u32>],
     hist: &'a [Vec<Vec<u32>>],
@@ -451,6 +465,7 @@ unsafe impl Sync for Ctx<'_> {}
 impl<'a> Ctx<'a> {
     #[allow(clippy::too_many_arguments)]
     fn new(
+        bufs: &'a mut RawBufs,
         net: &mut Network,
         spikes: &'a [Vec<u32>],
         hist: &'a [Vec<Vec<u32>>],
@@ -460,72 +475,66 @@ impl<'a> Ctx<'a> {
         k: u64,
         timed: bool,
     ) -> Self {
-        let pops = net
-            .populations
-            .iter_mut()
-            .map(|p| {
-                let n = p.size;
-                let ring_slots = p.ring_exc.slots as u64;
-                let ring_e = p.ring_exc.data.as_mut_ptr();
-                let ring_i = p.ring_inh.data.as_mut_ptr();
-                let rngs = p.rngs.as_mut_ptr();
-                let (model, v, common) = match &mut p.dynamics {
-                    Dynamics::LifCuba(m) => (
-                        RawModel::Cuba(&m.consts, m.i_exc.as_mut_ptr(), m.i_inh.as_mut_ptr()),
-                        m.v.as_mut_ptr(),
-                        Some(&mut m.common),
-                    ),
-                    Dynamics::LifCoba(m) => (
-                        RawModel::Coba(&m.consts, m.g_exc.as_mut_ptr(), m.g_inh.as_mut_ptr()),
-                        m.v.as_mut_ptr(),
-                        Some(&mut m.common),
-                    ),
-                    Dynamics::LifDelta(m) => (RawModel::Delta(&m.consts), m.v.as_mut_ptr(), Some(&mut m.common)),
-                    _ => (RawModel::Source, std::ptr::null_mut(), None),
-                };
-                let (refr, ext, v_th, v_reset, refr_steps) = match common {
-                    Some(c) => (
-                        c.refr.as_mut_ptr(),
-                        c.ext.as_ref().map_or(std::ptr::null(), |e| e.as_ptr()),
-                        c.v_th,
-                        c.v_reset,
-                        c.refr_steps,
-                    ),
-                    None => (std::ptr::null_mut(), std::ptr::null(), 0.0, 0.0, 0),
-                };
-                PopRaw {
-                    model,
-                    refr,
-                    ext,
-                    v,
-                    v_th,
-                    v_reset,
-                    refr_steps,
-                    ring_e,
-                    ring_i,
-                    ring_slots,
-                    n,
-                    rngs,
-                }
-            })
-            .collect();
-        let plastic = net
-            .projections
-            .iter_mut()
-            .map(|pr| match pr.plastic.as_mut() {
-                Some(pl) => plastic::PlasticPtrs {
-                    w: pr.weights.as_mut_ptr(),
-                    state: pl.state.as_mut_ptr(),
-                },
-                None => plastic::PlasticPtrs {
-                    w: std::ptr::null_mut(),
-                    state: std::ptr::null_mut(),
-                },
-            })
-            .collect();
+        bufs.pops.clear();
+        bufs.pops.extend(net.populations.iter_mut().map(|p| {
+            let n = p.size;
+            let ring_slots = p.ring_exc.slots as u64;
+            let ring_e = p.ring_exc.data.as_mut_ptr();
+            let ring_i = p.ring_inh.data.as_mut_ptr();
+            let rngs = p.rngs.as_mut_ptr();
+            let (model, v, common) = match &mut p.dynamics {
+                Dynamics::LifCuba(m) => (
+                    RawModel::Cuba(&m.consts, m.i_exc.as_mut_ptr(), m.i_inh.as_mut_ptr()),
+                    m.v.as_mut_ptr(),
+                    Some(&mut m.common),
+                ),
+                Dynamics::LifCoba(m) => (
+                    RawModel::Coba(&m.consts, m.g_exc.as_mut_ptr(), m.g_inh.as_mut_ptr()),
+                    m.v.as_mut_ptr(),
+                    Some(&mut m.common),
+                ),
+                Dynamics::LifDelta(m) => (RawModel::Delta(&m.consts), m.v.as_mut_ptr(), Some(&mut m.common)),
+                _ => (RawModel::Source, std::ptr::null_mut(), None),
+            };
+            let (refr, ext, v_th, v_reset, refr_steps) = match common {
+                Some(c) => (
+                    c.refr.as_mut_ptr(),
+                    c.ext.as_ref().map_or(std::ptr::null(), |e| e.as_ptr()),
+                    c.v_th,
+                    c.v_reset,
+                    c.refr_steps,
+                ),
+                None => (std::ptr::null_mut(), std::ptr::null(), 0.0, 0.0, 0),
+            };
+            PopRaw {
+                model,
+                refr,
+                ext,
+                v,
+                v_th,
+                v_reset,
+                refr_steps,
+                ring_e,
+                ring_i,
+                ring_slots,
+                n,
+                rngs,
+            }
+        }));
+        bufs.plastic.clear();
+        bufs.plastic.extend(net.projections.iter_mut().map(|pr| match pr.plastic.as_mut() {
+            Some(pl) => plastic::PlasticPtrs {
+                w: pr.weights.as_mut_ptr(),
+                state: pl.state.as_mut_ptr(),
+            },
+            None => plastic::PlasticPtrs {
+                w: std::ptr::null_mut(),
+                state: std::ptr::null_mut(),
+            },
+        }));
         Ctx {
-            pops,
-            plastic,
+            pops: &bufs.pops,
+            plastic: &bufs.plastic,
             net: net as *const Network,
             spikes,
             hist,

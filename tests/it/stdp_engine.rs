@@ -198,3 +198,64 @@ fn cuba_stdp_mean_weight_matches_the_peers() {
     assert!((0.4995..=0.5015).contains(&mean), "mean w / w_max = {mean}");
     assert!(p.weights.iter().all(|&w| (0.0..=3.24f32).contains(&w)));
 }
+
+/// N independent synapses (one_to_one) from Poisson sources at `nu_pre` onto delta neurons that
+/// fire once at each event of their own Poisson drive (a 2000 mV jump over a 1000 mV threshold,
+/// t_ref = 0), so the post trains are Poisson and independent of the plastic input (the plastic
+/// weights, <= 1 mV, can never bring V near the threshold on their own).
+fn drift_net(n: usize, nu_pre: f64, nu_post: f64, seconds: f64, rule: &str) -> String {
+    format!(
+        "[simulation]\ndt = {DT}\nduration = {}\nseed = 11\n\
+         [[population]]\nname = \"pre\"\ntype = \"{}\"\nsize = {n}\nneuron = {{ model = \"poisson_source\", rate = {nu_pre} }}\n\
+         [[population]]\nname = \"post\"\ntype = \"excitatory\"\nsize = {n}\nneuron = {{ model = \"lif_delta\", e_l = 0.0, v_th = 1000.0, v_reset = 0.0, t_ref = 0.0 }}\n\
+         [[projection]]\npre = \"pre\"\npost = \"post\"\nconnectivity = {{ rule = \"one_to_one\" }}\nweight = 0.5\ndelay = 0.1\nplasticity = {rule}\n\
+         [[input]]\ntype = \"poisson\"\ntarget = \"post\"\nrate = {nu_post}\nweight = 2000.0\n\
+         [record]\nspikes = \"none\"\n",
+        seconds * 1000.0,
+        if rule.contains("vogels") { "inhibitory" } else { "excitatory" }
+    )
+}
+
+#[test]
+fn engine_drift_matches_the_rate_limit() {
+    // Tolerance: within 3 % of the predicted drift and within 4 standard errors, where the
+    // standard error is sd(delta w over synapses) / sqrt(N): the N synapses are independent (each
+    // has its own pre source and its own post neuron and drive). The discretisation at 0.1 ms biases
+    // trace readings by about -dt/(2 tau) (< 0.3 % here).
+    let rules = [
+        "{ rule = \"pair_stdp\", a_plus = 0.001, tau_plus = 20.0, a_minus = 0.0003, tau_minus = 33.7, w_max = 1.0 }",
+        "{ rule = \"pair_stdp\", a_plus = 0.001, tau_plus = 20.0, a_minus = 0.0003, tau_minus = 33.7, w_max = 1.0, pairing = \"nearest_symmetric\" }",
+        "{ rule = \"vogels2011\", eta = 0.001, tau = 20.0, alpha = 0.2, w_max = 1.0 }",
+    ];
+    for rule in rules {
+        // Vogels' drift vanishes at nu_post = alpha / (2 tau) = 5 Hz: test it on both sides, away
+        // from the fixed point where a relative tolerance would be meaningless.
+        let pairs: &[(f64, f64)] = if rule.contains("vogels") {
+            &[(10.0, 2.0), (10.0, 10.0), (20.0, 15.0)]
+        } else {
+            &[(10.0, 10.0), (20.0, 5.0), (5.0, 30.0)]
+        };
+        for &(nu_pre, nu_post) in pairs {
+            let (n, seconds) = (3000, 10.0);
+            let m = model(&drift_net(n, nu_pre, nu_post, seconds, rule));
+            let (sim, _) = run(&m, 2);
+            let net = sim.net();
+            let pr = &net.projections[0];
+            let dws: Vec<f64> = pr.weights.iter().map(|&w| (w as f64 - 0.5) / seconds).collect();
+            assert!(pr.weights.iter().all(|&w| w > 0.0 && w < 1.0), "no synapse reached a bound");
+            let mean = dws.iter().sum::<f64>() / n as f64;
+            let sd = (dws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+            let se = sd / (n as f64).sqrt();
+            // The drive fires a neuron in a step with probability 1 - exp(-nu dt): its actual rate.
+            let nu_post_eff = (1.0 - (-nu_post * DT * 1e-3).exp()) / (DT * 1e-3);
+            let rule_rt = pr.plastic.as_ref().unwrap().rule.clone();
+            let predicted = rule_rt.rate_limit(nu_pre, nu_post_eff, 0.5);
+            let err = (mean - predicted).abs();
+            assert!(
+                err < 0.03 * predicted.abs() && err < 4.0 * se,
+                "{rule} at ({nu_pre}, {nu_post}) Hz: measured {mean:.4e} +- {se:.1e}, rate limit {predicted:.4e}"
+            );
+            assert!(se < 0.01 * predicted.abs(), "the test resolves 1 %: se {se:.1e} vs {predicted:.1e}");
+        }
+    }
+}
