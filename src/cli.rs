@@ -5,7 +5,7 @@ use crate::build;
 use crate::engine::{stop_flag, RunEnd, Simulation};
 use crate::error::{Error, Result};
 use crate::io::hdf5::{self, RunMetadata};
-use crate::io::{H5Recorder, MemoryRecorder, NullRecorder, RecordPlan, Recorder};
+use crate::io::{H5Recorder, NullRecorder, RecordPlan};
 use crate::spec::{self, Connectivity, ModelSpec};
 use crate::summary::RunSummary;
 use clap::{Args, Parser, Subcommand};
@@ -106,7 +106,8 @@ pub struct BenchArgs {
     /// Threads.
     #[arg(long, short = 'j', default_value_t = 1)]
     pub threads: usize,
-    /// Record all spikes in memory during the benchmark (default: record nothing).
+    /// Also time runs that stream all spikes to HDF5 (in a temporary directory), interleaved with
+    /// runs that record nothing, and report the overhead.
     #[arg(long)]
     pub record: bool,
     /// Print JSON instead of a table.
@@ -393,49 +394,60 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn bench(a: BenchArgs) -> Result<()> {
-    let (model, _) = a.model.load()?;
+    let (model, resolved) = a.model.load()?;
     let mut build_s = Vec::new();
     let mut sim_s = Vec::new();
+    let mut rec_s = Vec::new();
     let mut last = None;
+    let tmp = std::env::temp_dir().join(format!("hebb-bench-{}", std::process::id()));
     for _ in 0..a.repeat.max(1) {
-        let t0 = Instant::now();
-        let net = build::build(&model)?;
-        build_s.push(t0.elapsed().as_secs_f64());
-        let mut sim = Simulation::new(net, a.threads)?;
-        let mut rec: Box<dyn Recorder> = if a.record {
-            Box::new(MemoryRecorder::new(RecordPlan::from_spec(&model)))
-        } else {
-            Box::new(NullRecorder)
-        };
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        let t1 = Instant::now();
-        sim.run(model.steps(), rec.as_mut(), &stop, |_| {})?;
-        sim_s.push(t1.elapsed().as_secs_f64());
-        last = Some(sim);
+        // Interleave: a run recording nothing, then (with --record) one streaming all spikes.
+        for recording in [false, true] {
+            if recording && !a.record {
+                continue;
+            }
+            let t0 = Instant::now();
+            let net = build::build(&model)?;
+            if !recording {
+                build_s.push(t0.elapsed().as_secs_f64());
+            }
+            let mut sim = Simulation::new(net, a.threads)?;
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            if recording {
+                prepare_out(&tmp, true)?;
+                let mut plan = RecordPlan::none(model.populations.len());
+                plan.spike_limit = model.populations.iter().map(|p| p.size as u32).collect();
+                let meta = RunMetadata { hebb_version: env!("CARGO_PKG_VERSION").into(), seed: model.simulation.seed, dt_ms: model.simulation.dt, requested_duration_ms: model.simulation.duration, model_text: resolved.clone(), command_line: "hebb bench --record".into() };
+                let mut rec = H5Recorder::create(&tmp, sim.net(), plan, &meta)?;
+                let t1 = Instant::now();
+                sim.run(model.steps(), &mut rec, &stop, |_| {})?;
+                rec.finish(sim.net(), true, 0.0)?;
+                rec_s.push(t1.elapsed().as_secs_f64());
+            } else {
+                let t1 = Instant::now();
+                sim.run(model.steps(), &mut NullRecorder, &stop, |_| {})?;
+                sim_s.push(t1.elapsed().as_secs_f64());
+                last = Some(sim);
+            }
+        }
     }
+    let _ = std::fs::remove_dir_all(&tmp);
     let sim = last.expect("at least one repetition");
-    let (b, s) = (median(&mut build_s), median(&mut sim_s));
+    let (b, s) = (median(&mut build_s.clone()), median(&mut sim_s.clone()));
+    let r = (!rec_s.is_empty()).then(|| median(&mut rec_s.clone()));
     let summary = RunSummary::collect(&sim, &a.model.model.display().to_string(), model.simulation.duration, b, s, true);
+    let fmt = |v: &[f64]| v.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(" ");
     if a.json {
-        let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s });
+        let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s, "simulation_recording_s_all": rec_s, "recording_overhead": r.map(|r| r / s - 1.0) });
         println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::Usage(e.to_string()))?);
     } else {
-        println!(
-            "{} ({} repetitions, medians; {} thread(s))",
-            a.model.model.display(),
-            a.repeat,
-            a.threads
-        );
-        println!(
-            "construction        {:.4} s   (all: {:?})",
-            b,
-            build_s.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>()
-        );
-        println!(
-            "simulation          {:.4} s   (all: {:?})",
-            s,
-            sim_s.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>()
-        );
+        println!("{} ({} repetitions, medians; {} thread(s))", a.model.model.display(), a.repeat, a.threads);
+        println!("construction        {b:.4} s   (all: {})", fmt(&build_s));
+        println!("simulation          {s:.4} s   (all: {})", fmt(&sim_s));
+        if let Some(r) = r {
+            println!("simulation + HDF5   {r:.4} s   (all spikes streamed to spikes.h5; all: {})", fmt(&rec_s));
+            println!("recording overhead  {:+.1} %", (r / s - 1.0) * 100.0);
+        }
         println!("simulated/wall      {:.2}x real time", summary.realtime_factor);
         println!("synaptic events/s   {:.3e}", summary.events_per_s);
         println!("bytes per synapse   {:.2}", summary.bytes_per_synapse);

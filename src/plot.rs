@@ -593,8 +593,7 @@ fn scan_spikes(info: &RunInfo, budget: u64) -> Result<Spikes> {
         .filter(|t| *t > 0.0)
         .unwrap_or(last_t + dt)
         .max(dt);
-    // Time bins: about 1000 over the run, never finer than dt.
-    let bin_ms = nice_up(t_end / 1000.0).max(dt);
+    let bin_ms = rate_bin(t_end, dt, pops.iter().map(|p| p.spikes));
     let n_bins = ((t_end / bin_ms).ceil() as usize).max(1);
     // Fewer neurons if the raster would hold too many points.
     let expected: u64 = pops.iter().map(|p| p.spikes / p.stride).sum();
@@ -639,6 +638,21 @@ fn scan_spikes(info: &RunInfo, budget: u64) -> Result<Spikes> {
         subsampled,
         budget,
     })
+}
+
+/// Rate bin: a 1-2-5 value giving about 1000 bins over the run, widened (up to 1/50 of the run)
+/// until the population with the fewest spikes has about 4 per bin, and a whole number of time
+/// steps (otherwise bins would hold alternately more and fewer steps and the rate would
+/// oscillate).
+fn rate_bin(t_end: f64, dt: f64, spikes: impl Iterator<Item = u64>) -> f64 {
+    let fine = nice_up(t_end / 1000.0).max(dt);
+    let coarse = nice_up(t_end / 50.0).max(fine);
+    let want = spikes
+        .filter(|&n| n > 0)
+        .min()
+        .map_or(fine, |n| nice_up(4.0 * t_end / n as f64));
+    let bin = want.clamp(fine, coarse);
+    (bin / dt).round().max(1.0) * dt
 }
 
 /// `record.spikes_max_neurons` of the model the run was made with (root attribute `model_text`).
