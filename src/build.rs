@@ -135,7 +135,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
         let proj = &mut projections[k];
         let delay = proj.max_delay as u64;
         let (n_pre, n_post) = (spec.populations[proj.pre].size, spec.populations[proj.post].size);
-        let (col_ptr, col_syn, row_hint, hint_shift) = Plastic::index(&proj.row_ptr, &proj.targets, n_post);
+        let (col_ptr, col_syn, packed, row_hint, hint_shift) = Plastic::index(&proj.row_ptr, &proj.targets, n_post);
         let pre_set = set_for(proj.pre, 0, n_pre, &mut traces);
         let post_set = set_for(proj.post, delay, n_post, &mut traces);
         let pre_read = rule.pre_traces().iter().map(|s| traces[pre_set].add(*s, dt)).collect();
@@ -152,6 +152,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
             delay,
             col_ptr,
             col_syn,
+            packed,
             row_hint,
             hint_shift,
             state,

@@ -417,7 +417,14 @@ fn bench(a: BenchArgs) -> Result<()> {
                 prepare_out(&tmp, true)?;
                 let mut plan = RecordPlan::none(model.populations.len());
                 plan.spike_limit = model.populations.iter().map(|p| p.size as u32).collect();
-                let meta = RunMetadata { hebb_version: env!("CARGO_PKG_VERSION").into(), seed: model.simulation.seed, dt_ms: model.simulation.dt, requested_duration_ms: model.simulation.duration, model_text: resolved.clone(), command_line: "hebb bench --record".into() };
+                let meta = RunMetadata {
+                    hebb_version: env!("CARGO_PKG_VERSION").into(),
+                    seed: model.simulation.seed,
+                    dt_ms: model.simulation.dt,
+                    requested_duration_ms: model.simulation.duration,
+                    model_text: resolved.clone(),
+                    command_line: "hebb bench --record".into(),
+                };
                 let mut rec = H5Recorder::create(&tmp, sim.net(), plan, &meta)?;
                 let t1 = Instant::now();
                 sim.run(model.steps(), &mut rec, &stop, |_| {})?;
@@ -441,11 +448,19 @@ fn bench(a: BenchArgs) -> Result<()> {
         let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s, "simulation_recording_s_all": rec_s, "recording_overhead": r.map(|r| r / s - 1.0) });
         println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::Usage(e.to_string()))?);
     } else {
-        println!("{} ({} repetitions, medians; {} thread(s))", a.model.model.display(), a.repeat, a.threads);
+        println!(
+            "{} ({} repetitions, medians; {} thread(s))",
+            a.model.model.display(),
+            a.repeat,
+            a.threads
+        );
         println!("construction        {b:.4} s   (all: {})", fmt(&build_s));
         println!("simulation          {s:.4} s   (all: {})", fmt(&sim_s));
         if let Some(r) = r {
-            println!("simulation + HDF5   {r:.4} s   (all spikes streamed to spikes.h5; all: {})", fmt(&rec_s));
+            println!(
+                "simulation + HDF5   {r:.4} s   (all spikes streamed to spikes.h5; all: {})",
+                fmt(&rec_s)
+            );
             println!("recording overhead  {:+.1} %", (r / s - 1.0) * 100.0);
         }
         println!("simulated/wall      {:.2}x real time", summary.realtime_factor);

@@ -647,10 +647,7 @@ fn scan_spikes(info: &RunInfo, budget: u64) -> Result<Spikes> {
 fn rate_bin(t_end: f64, dt: f64, spikes: impl Iterator<Item = u64>) -> f64 {
     let fine = nice_up(t_end / 1000.0).max(dt);
     let coarse = nice_up(t_end / 50.0).max(fine);
-    let want = spikes
-        .filter(|&n| n > 0)
-        .min()
-        .map_or(fine, |n| nice_up(4.0 * t_end / n as f64));
+    let want = spikes.filter(|&n| n > 0).min().map_or(fine, |n| nice_up(4.0 * t_end / n as f64));
     let bin = want.clamp(fine, coarse);
     (bin / dt).round().max(1.0) * dt
 }

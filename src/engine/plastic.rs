@@ -12,7 +12,7 @@
 //! Events at the same synapse time are applied presynaptic first. A chunk only touches synapses
 //! whose target it owns, so threads never write the same weight.
 
-use crate::plasticity::Rule;
+use crate::plasticity::{Rule, TraceKind};
 use crate::synapse::plastic::{Plastic, TraceSet, NONE};
 use crate::synapse::Projection;
 
@@ -72,6 +72,27 @@ pub(crate) unsafe fn post_events(c: &EventCtx, ptrs: PlasticPtrs, post_spikes: &
 
 const MAXR: usize = 8;
 
+/// The two Accumulate traces of the fast path, when it applies: one reading on each side, no
+/// elapsed time and no per-synapse state (pair all-to-all, Vogels, triplet minimal rules without
+/// drift read more traces and take the general path).
+#[inline]
+fn fast_traces<'a>(c: &EventCtx<'a>) -> Option<(&'a [f64], f64, &'a [f64], f64)> {
+    let pl = c.pl;
+    if pl.pre_read.len() != 1 || pl.post_read.len() != 1 || !pl.state.is_empty() || pl.rule.uses_elapsed() {
+        return None;
+    }
+    let (qp, qq) = (pl.pre_read[0], pl.post_read[0]);
+    if c.pre_set.specs[qp].kind != TraceKind::Accumulate || c.post_set.specs[qq].kind != TraceKind::Accumulate {
+        return None;
+    }
+    Some((
+        &c.pre_set.values[qp],
+        c.pre_set.gain[qp],
+        &c.post_set.values[qq],
+        c.post_set.gain[qq],
+    ))
+}
+
 #[inline(always)]
 unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
     c: &EventCtx,
@@ -111,6 +132,21 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
 #[inline(always)]
 unsafe fn post_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(c: &EventCtx, ptrs: PlasticPtrs, post_spikes: &[u32], f: F) {
     let (pl, pr, tp, tq, sigma) = (c.pl, c.pr, c.pre_set, c.post_set, c.sigma);
+    let a0 = if c.full { 0 } else { post_spikes.partition_point(|&x| x < c.lo) };
+    if let Some((xp, gp, xq, gq)) = fast_traces(c) {
+        let mut dummy = 0.0f32;
+        for &i in post_spikes[a0..].iter().take_while(|&&x| c.full || x < c.hi) {
+            let x_post = [*xq.get_unchecked(i as usize) * gq];
+            for &e in pl
+                .col_syn
+                .get_unchecked(*pl.col_ptr.get_unchecked(i as usize) as usize..*pl.col_ptr.get_unchecked(i as usize + 1) as usize)
+            {
+                let (j, s) = pl.entry(&pr.row_ptr, e);
+                *ptrs.w.add(s) = f(*ptrs.w.add(s), &[*xp.get_unchecked(j) * gp], &x_post, 0.0, &mut dummy);
+            }
+        }
+        return;
+    }
     let (np, nq) = (pl.pre_read.len(), pl.post_read.len());
     let since = pl.enabled_since;
     let has_state = !pl.state.is_empty();
@@ -124,15 +160,14 @@ unsafe fn post_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(c: &EventC
             post_r[x] = tq.read(q, i, sigma);
         }
         let last_post = nz(tq.last[i]).max(since);
-        for &s in &pl.col_syn[pl.col_ptr[i] as usize..pl.col_ptr[i + 1] as usize] {
-            let j = pl.row_of(&pr.row_ptr, s);
+        for &e in &pl.col_syn[pl.col_ptr[i] as usize..pl.col_ptr[i + 1] as usize] {
+            let (j, s) = pl.entry(&pr.row_ptr, e);
             for (x, &q) in pl.pre_read.iter().enumerate() {
                 pre_r[x] = tp.read(q, j, sigma);
             }
             // A presynaptic event at this same synapse time was applied first: elapsed 0 then.
             let prior = last_post.max(nz(tp.cur[j]));
             let elapsed = (sigma - prior) as f64 * c.dt;
-            let s = s as usize;
             let st = if has_state { &mut *ptrs.state.add(s) } else { &mut dummy };
             *ptrs.w.add(s) = f(*ptrs.w.add(s), &pre_r[..np], &post_r[..nq], elapsed, st);
         }

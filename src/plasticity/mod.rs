@@ -177,6 +177,17 @@ impl Rule {
         dispatch!(self, r => r.w_min())
     }
 
+    /// Whether `on_pre`/`on_post` depend on `elapsed_ms` (a constant drift or per-synapse state
+    /// that decays); when false the engine may pass 0 and skip the bookkeeping.
+    #[inline]
+    pub fn uses_elapsed(&self) -> bool {
+        match self {
+            Rule::PairStdp(r) => r.uses_elapsed(),
+            Rule::TripletStdp(r) => r.uses_elapsed(),
+            Rule::Vogels(_) => false,
+        }
+    }
+
     /// Upper weight bound.
     #[inline]
     pub fn w_max(&self) -> f64 {

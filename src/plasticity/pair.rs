@@ -326,6 +326,12 @@ impl PairStdp {
         to_weight(w1 + dw, self.w_min, self.w_max)
     }
 
+    /// Whether an update depends on `elapsed_ms` (a drift, or the presynaptic-centred state).
+    #[inline]
+    pub fn uses_elapsed(&self) -> bool {
+        self.non_hebbian.drift != 0.0 || self.pairing == Pairing::PresynapticCentred
+    }
+
     /// See [`super::Rule::rate_limit`]; formulas in the module doc.
     #[inline]
     pub fn rate_limit(&self, nu_pre_hz: f64, nu_post_hz: f64, w: f64) -> f64 {
