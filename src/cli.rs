@@ -33,6 +33,21 @@ pub enum Command {
     Bench(BenchArgs),
     /// Describe a run directory: populations, neurons, spikes, rates, duration reached, completed.
     Info(InfoArgs),
+    /// Analyse a run: rates, ISI CV, Fano factor, synchrony, correlations, oscillations (analysis.json).
+    Analyze(AnalyzeArgs),
+}
+
+/// `hebb analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Run directory written by `hebb run`.
+    pub dir: PathBuf,
+    /// Number of equal time windows to analyse separately (besides the whole run).
+    #[arg(long, default_value_t = 1)]
+    pub windows: usize,
+    /// Skip this initial transient, ms.
+    #[arg(long, default_value_t = 0.0)]
+    pub skip: f64,
 }
 
 /// `hebb info`.
@@ -122,6 +137,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Check(a) => check(a),
         Command::Bench(a) => bench(a),
         Command::Info(a) => info(a),
+        Command::Analyze(a) => analyze(a),
     }
 }
 
@@ -230,6 +246,74 @@ fn run(a: RunArgs) -> Result<()> {
             reached_ms: sim.net().time_ms(),
         });
     }
+    Ok(())
+}
+
+fn analyze(a: AnalyzeArgs) -> Result<()> {
+    use crate::analysis::{self, AnalysisParams};
+    let spikes_path = a.dir.join("spikes.h5");
+    let attrs = hdf5::read_root_attrs(&spikes_path).map_err(|e| Error::io(&spikes_path, e))?;
+    let reached: f64 = attrs.get("reached_duration_ms").and_then(|x| x.parse().ok()).ok_or_else(|| {
+        Error::io(
+            &spikes_path,
+            "no reached_duration_ms: the run was interrupted before closing its files",
+        )
+    })?;
+    let summary: serde_json::Value = std::fs::read_to_string(a.dir.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let sizes: std::collections::HashMap<String, usize> = summary["populations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| Some((p["name"].as_str()?.to_string(), p["neurons"].as_u64()? as usize)))
+        .collect();
+    let data = hdf5::read_spikes(&spikes_path).map_err(|e| Error::io(&spikes_path, e))?;
+    let params = AnalysisParams::default();
+    let mut out = Vec::new();
+    let t0 = a.skip.clamp(0.0, reached);
+    let nw = a.windows.max(1);
+    println!(
+        "{:<10} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>9} {:>10}",
+        "population", "window ms", "rate Hz", "CV", "Fano", "chi", "corr", "osc Hz", "osc power", "state"
+    );
+    for (name, times, ids) in &data {
+        let n = sizes
+            .get(name)
+            .copied()
+            .unwrap_or_else(|| ids.iter().max().map_or(0, |&m| m as usize + 1));
+        let tr = analysis::trains(n, times, ids);
+        let mut windows = vec![(t0, reached)];
+        if nw > 1 {
+            let w = (reached - t0) / nw as f64;
+            windows.extend((0..nw).map(|k| (t0 + k as f64 * w, t0 + (k + 1) as f64 * w)));
+        }
+        for (w0, w1) in windows {
+            let st = analysis::analyze(name, &tr, w0, w1, &params);
+            let f = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
+            let state = analysis::classify_brunel(&st).map_or("-".into(), |s| {
+                format!("{s:?}").chars().filter(|c| c.is_uppercase()).collect::<String>()
+            });
+            println!(
+                "{:<10} {:>9} {:>9.3} {:>8} {:>8} {:>7} {:>7} {:>8} {:>9} {:>10}",
+                name,
+                format!("{w0:.0}-{w1:.0}"),
+                st.rate_hz,
+                f(st.cv_mean, 3),
+                f(st.fano, 3),
+                f(st.chi, 3),
+                f(st.pair_corr, 3),
+                f(st.osc_freq_hz, 0),
+                f(st.osc_strength, 1),
+                state
+            );
+            out.push(st);
+        }
+    }
+    write_json(&a.dir.join("analysis.json"), &out)?;
+    println!("written             {}", a.dir.join("analysis.json").display());
     Ok(())
 }
 

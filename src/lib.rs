@@ -31,6 +31,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod build;
 pub mod cli;
 pub mod engine;

@@ -1109,7 +1109,7 @@ impl Figure for RasterFig<'_> {
         let rows: u64 = s.pops.iter().map(|p| p.recorded).sum::<u64>().max(1);
         let mut chart = ChartBuilder::on(&area)
             .margin(8)
-            .margin_right(110)
+            .margin_right(135)
             .x_label_area_size(56)
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..s.t_end, 0f64..rows as f64)?;

@@ -1,3 +1,4 @@
+mod analysis;
 pub mod common;
 mod engine;
 mod errors;
