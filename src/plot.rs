@@ -14,8 +14,7 @@
 //! * Memory stays bounded for large runs: data are read in blocks. The raster shows at most
 //!   [`RASTER_MAX_NEURONS`] neurons per population (every k-th neuron) and about
 //!   [`RASTER_MAX_POINTS`] spikes in all ([`RASTER_MAX_POINTS_SVG`] in SVG); its title says
-//!   when it subsamples. Rates are counted
-//!   from every spike. Traces longer than [`TRACE_MAX_POINTS`] are reduced to their min/max
+//!   when it subsamples. Rates are counted from every spike. Traces longer than [`TRACE_MAX_POINTS`] are reduced to their min/max
 //!   envelope (spike peaks and resets survive), and at most [`TRACE_MAX_NEURONS`] neurons are
 //!   drawn per variable. Weight histograms take two streaming passes; weight trajectories use
 //!   at most [`MAX_SNAPSHOTS`] snapshots (evenly spaced, the last one always included).

@@ -259,7 +259,7 @@ mod tests {
             },
             dt,
         );
-        let spikes = |k: u64| -> Vec<u32> { (0..3u32).filter(|&i| (k * (i as u64 + 3)) % 97 == 0).collect() };
+        let spikes = |k: u64| -> Vec<u32> { (0..3u32).filter(|&i| (k * (i as u64 + 3)).is_multiple_of(97)).collect() };
         let mut history: Vec<Vec<u64>> = vec![Vec::new(); 3];
         let mut renormalised = 0;
         for k in 1..200_000u64 {
@@ -271,8 +271,8 @@ mod tests {
             ts.advance(k, &prev, &[]);
             renormalised += (ts.gain[q] > before) as usize;
             if k % 9973 == 0 {
-                for i in 0..3 {
-                    let exact: f64 = history[i].iter().map(|&t| (-((k - t) as f64) * dt / tau).exp()).sum();
+                for (i, h) in history.iter().enumerate() {
+                    let exact: f64 = h.iter().map(|&t| (-((k - t) as f64) * dt / tau).exp()).sum();
                     let got = ts.read(q, i, k);
                     assert!(
                         (got - exact).abs() <= 1e-12 * exact.max(1e-300),
