@@ -55,7 +55,7 @@ impl NeuronSpec {
             NeuronSpec::LifCuba(p) => p.validate(field, dt, issues),
             NeuronSpec::LifCoba(p) => p.validate(field, dt, issues),
             NeuronSpec::LifDelta(p) => p.validate(field, dt, issues),
-            NeuronSpec::PoissonSource(p) => p.validate(field, issues),
+            NeuronSpec::PoissonSource(p) => p.validate(field, size, issues),
             NeuronSpec::SpikeSource(p) => p.validate(field, size, issues),
         }
     }

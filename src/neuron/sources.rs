@@ -13,7 +13,8 @@
 //! # Parameters
 //! | model | name | unit | default | meaning |
 //! |---|---|---|---|---|
-//! | `poisson_source` | `rate` | Hz | (required) | rate of every neuron; rate · dt must be < 1 |
+//! | `poisson_source` | `rate` | Hz | 0 | rate of every neuron; rate · dt must be <= 1 |
+//! | `poisson_source` | `rates` | Hz | none | one rate per neuron (replaces `rate`); protocols and rate-pattern experiments change them at run time with `PoissonSource::set_rates` |
 //! | `spike_source` | `times` | ms | (required) | one list of spike times per neuron |
 //!
 //! # References
@@ -24,21 +25,42 @@ use crate::rng::{uniform_open0, Rng};
 use serde::{Deserialize, Serialize};
 
 /// Parameters of `poisson_source`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PoissonSourceParams {
     /// Rate of each neuron, Hz.
+    #[serde(default)]
     pub rate: f64,
+    /// One rate per neuron, Hz (replaces `rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Vec<f64>>,
 }
 
 impl PoissonSourceParams {
     /// Range checks.
-    pub fn validate(&self, field: &str, issues: &mut Vec<SpecIssue>) {
+    pub fn validate(&self, field: &str, size: usize, issues: &mut Vec<SpecIssue>) {
         if !(self.rate.is_finite() && self.rate >= 0.0) {
             issues.push(SpecIssue::new(
                 format!("{field}.rate"),
                 format!("value {} Hz is not allowed; a rate must be >= 0", self.rate),
             ));
+        }
+        if let Some(r) = &self.rates {
+            if r.len() != size {
+                issues.push(SpecIssue::new(
+                    format!("{field}.rates"),
+                    format!(
+                        "has {} entries but the population has {size} neurons; give one rate per neuron",
+                        r.len()
+                    ),
+                ));
+            }
+            if let Some(x) = r.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
+                issues.push(SpecIssue::new(
+                    format!("{field}.rates"),
+                    format!("value {x} Hz is not allowed; a rate must be >= 0"),
+                ));
+            }
         }
     }
 }
@@ -82,6 +104,8 @@ pub struct PoissonSource {
     pub rate: f64,
     /// Spike probability per step.
     pub p: f64,
+    /// Per-neuron spike probabilities per step, when rates differ between neurons.
+    pub p_each: Option<Vec<f64>>,
     n: usize,
     dt: f64,
 }
@@ -89,19 +113,52 @@ pub struct PoissonSource {
 impl PoissonSource {
     /// Build.
     pub fn new(p: &PoissonSourceParams, n: usize, dt: f64) -> Self {
-        let mut s = PoissonSource { rate: 0.0, p: 0.0, n, dt };
+        let mut s = PoissonSource {
+            rate: 0.0,
+            p: 0.0,
+            p_each: None,
+            n,
+            dt,
+        };
         s.set_rate(p.rate);
+        if let Some(r) = &p.rates {
+            s.set_rates(r);
+        }
         s
     }
 
-    /// Change the rate (Hz).
+    /// Give every neuron the same rate (Hz).
     pub fn set_rate(&mut self, rate: f64) {
         self.rate = rate;
         self.p = (rate * self.dt * 1e-3).min(1.0);
+        self.p_each = None;
+    }
+
+    /// Give each neuron its own rate (Hz); `rates.len()` must equal the population size.
+    pub fn set_rates(&mut self, rates: &[f64]) {
+        assert_eq!(rates.len(), self.n, "one rate per neuron");
+        let dt = self.dt;
+        match &mut self.p_each {
+            Some(v) => v.iter_mut().zip(rates).for_each(|(p, r)| *p = (r * dt * 1e-3).min(1.0)),
+            None => self.p_each = Some(rates.iter().map(|r| (r * dt * 1e-3).min(1.0)).collect()),
+        }
     }
 
     /// Spikes of this step: one stream per block of [`crate::rng::BLOCK`] neurons.
     pub fn step(&self, rngs: &mut [Rng], spikes: &mut Vec<u32>) {
+        if let Some(pe) = &self.p_each {
+            // One uniform draw per neuron, in neuron order within each block's stream.
+            for (b, rng) in rngs.iter_mut().enumerate() {
+                let lo = b * crate::rng::BLOCK;
+                let hi = (lo + crate::rng::BLOCK).min(self.n);
+                for (i, &p) in pe[lo..hi].iter().enumerate() {
+                    if crate::rng::uniform(rng) < p {
+                        spikes.push((lo + i) as u32);
+                    }
+                }
+            }
+            return;
+        }
         if self.p <= 0.0 {
             return;
         }

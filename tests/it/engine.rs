@@ -172,3 +172,47 @@ fn connectivity_rules_give_the_declared_structure() {
     assert!(all.weights.iter().all(|&w| w >= 0.0), "normal weights clipped at 0 (Dale)");
     assert!(all.weights.contains(&0.0) && all.weights.iter().any(|&w| w > 3.0));
 }
+
+#[test]
+fn poisson_sources_with_per_neuron_rates_and_run_time_changes() {
+    use hebb::neuron::Dynamics;
+    // 4 neurons at 5, 10, 20, 40 Hz for 200 s: counts are binomial(2e6 steps, r dt), so each is
+    // within 5 sd = 5 sqrt(r T) of r T.
+    let text = "[simulation]\ndt = 0.1\nduration = 200000.0\n\
+        [[population]]\nname = \"src\"\ntype = \"excitatory\"\nsize = 4\nneuron = { model = \"poisson_source\", rates = [5.0, 10.0, 20.0, 40.0] }\n\
+        [record]\nspikes = \"none\"\n";
+    let (sim, _) = run(&model(text), 1);
+    for (i, r) in [5.0, 10.0, 20.0, 40.0].iter().enumerate() {
+        let c = sim.stats[0].count[i] as f64;
+        assert!(
+            (c - r * 200.0).abs() < 5.0 * (r * 200.0f64).sqrt(),
+            "neuron {i}: {c} spikes for {r} Hz"
+        );
+    }
+    // Switching rates between steps: silence, then 50 Hz for everyone.
+    let m = model(&text.replace("200000.0", "1000.0"));
+    let mut s = hebb::engine::Simulation::new(hebb::build::build(&m).unwrap(), 1).unwrap();
+    if let Dynamics::PoissonSource(p) = &mut s.net_mut().populations[0].dynamics {
+        p.set_rates(&[0.0; 4]);
+    }
+    s.run(
+        10_000,
+        &mut hebb::io::NullRecorder,
+        &std::sync::atomic::AtomicBool::new(false),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(s.stats[0].total(), 0);
+    if let Dynamics::PoissonSource(p) = &mut s.net_mut().populations[0].dynamics {
+        p.set_rate(50.0);
+    }
+    s.run(
+        10_000,
+        &mut hebb::io::NullRecorder,
+        &std::sync::atomic::AtomicBool::new(false),
+        |_| {},
+    )
+    .unwrap();
+    let c = s.stats[0].total() as f64;
+    assert!((c - 200.0).abs() < 5.0 * 200f64.sqrt(), "{c} spikes, expected 200");
+}
