@@ -35,6 +35,21 @@ pub enum Command {
     Info(InfoArgs),
     /// Analyse a run: rates, ISI CV, Fano factor, synchrony, correlations, oscillations (analysis.json).
     Analyze(AnalyzeArgs),
+    /// Plot a run (raster, population rate, state traces, weights) next to its data.
+    Plot(PlotArgs),
+}
+
+/// `hebb plot`.
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// Run directory written by `hebb run`.
+    pub dir: PathBuf,
+    /// What to plot (repeatable; default: everything the run has data for).
+    #[arg(long = "what", value_enum)]
+    pub what: Vec<crate::plot::PlotKind>,
+    /// Image format.
+    #[arg(long, value_enum, default_value = "png")]
+    pub format: crate::plot::PlotFormat,
 }
 
 /// `hebb analyze`.
@@ -138,6 +153,20 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(a) => bench(a),
         Command::Info(a) => info(a),
         Command::Analyze(a) => analyze(a),
+        Command::Plot(a) => {
+            let kinds = if a.what.is_empty() {
+                crate::plot::available(&a.dir)
+            } else {
+                a.what
+            };
+            if kinds.is_empty() {
+                return Err(Error::io(&a.dir, "nothing to plot: no spikes.h5, state.h5 or weights.h5 with data"));
+            }
+            for f in crate::plot::plot(&a.dir, &kinds, a.format)? {
+                println!("{}", f.display());
+            }
+            Ok(())
+        }
     }
 }
 

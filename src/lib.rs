@@ -41,6 +41,7 @@ pub mod io;
 pub mod network;
 pub mod neuron;
 pub mod plasticity;
+pub mod plot;
 pub mod quantity;
 pub mod rng;
 pub mod spec;

@@ -424,12 +424,12 @@ unsafe impl Send for RawBufs {}
 /// Raw views of one population's mutable state, for the threaded region.
 struct PopRaw {
     model: RawModel,
-    refr: *mut u32,
+    refr: *mut u16,
     ext: *const f64,
     v: *mut f64,
     v_th: f64,
     v_reset: f64,
-    refr_steps: u32,
+    refr_steps: u16,
     ring_e: *mut f32,
     ring_i: *mut f32,
     ring_slots: u64,

@@ -176,7 +176,7 @@ pub fn step(
     v: &mut [f64],
     ge: &mut [f64],
     gi: &mut [f64],
-    refr: &mut [u32],
+    refr: &mut [u16],
     in_exc: &mut [f32],
     in_inh: &mut [f32],
     i_ext: Option<&[f64]>,

@@ -188,7 +188,7 @@ pub fn step(
     v: &mut [f64],
     ie: &mut [f64],
     ii: &mut [f64],
-    refr: &mut [u32],
+    refr: &mut [u16],
     in_exc: &mut [f32],
     in_inh: &mut [f32],
     v_ext: Option<&[f64]>,

@@ -120,7 +120,7 @@ impl LifDelta {
 
 /// Advance one step (see [`super::lif_cuba::step`] for the argument conventions).
 #[inline]
-pub fn step(c: &LifDeltaConsts, v: &mut [f64], refr: &mut [u32], in_exc: &mut [f32], in_inh: &mut [f32], v_ext: Option<&[f64]>) {
+pub fn step(c: &LifDeltaConsts, v: &mut [f64], refr: &mut [u16], in_exc: &mut [f32], in_inh: &mut [f32], v_ext: Option<&[f64]>) {
     let n = v.len();
     let (refr, in_exc, in_inh) = (&mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
     for i in 0..n {

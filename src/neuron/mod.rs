@@ -172,10 +172,11 @@ impl Dynamics {
 /// State and constants every membrane model has.
 #[derive(Clone, Debug)]
 pub struct Common {
-    /// Remaining refractory steps per neuron (0 = integrating).
-    pub refr: Vec<u32>,
+    /// Remaining refractory steps per neuron (0 = integrating); u16 keeps the memory-bound neuron
+    /// loop lean (refractory periods up to 65535 steps).
+    pub refr: Vec<u16>,
     /// Refractory period in steps.
-    pub refr_steps: u32,
+    pub refr_steps: u16,
     /// Threshold, mV.
     pub v_th: f64,
     /// Reset, mV.
@@ -186,7 +187,7 @@ pub struct Common {
 }
 
 impl Common {
-    fn new(n: usize, refr_steps: u32, v_th: f64, v_reset: f64) -> Self {
+    fn new(n: usize, refr_steps: u16, v_th: f64, v_reset: f64) -> Self {
         Common {
             refr: vec![0; n],
             refr_steps,
@@ -199,7 +200,7 @@ impl Common {
 
 /// Threshold and reset for neurons `v` (local indices offset by `base`): pushes spiking neurons.
 #[inline]
-pub fn detect(v: &mut [f64], refr: &mut [u32], v_th: f64, v_reset: f64, refr_steps: u32, base: u32, spikes: &mut Vec<u32>) {
+pub fn detect(v: &mut [f64], refr: &mut [u16], v_th: f64, v_reset: f64, refr_steps: u16, base: u32, spikes: &mut Vec<u32>) {
     let refr = &mut refr[..v.len()];
     // Spikes are rare: test 16 neurons at a time with a branch-free (vectorised) reduction and
     // look at single neurons only in groups that contain a crossing.
@@ -226,9 +227,9 @@ pub fn detect(v: &mut [f64], refr: &mut [u32], v_th: f64, v_reset: f64, refr_ste
     }
 }
 
-/// Number of whole steps in `t` ms (validated to be a multiple of dt beforehand).
-pub fn steps(t: f64, dt: f64) -> u32 {
-    (t / dt).round() as u32
+/// Number of whole steps in `t` ms (validated to be a multiple of dt and at most 65535 steps).
+pub fn steps(t: f64, dt: f64) -> u16 {
+    (t / dt).round() as u16
 }
 
 pub(crate) fn check_positive(issues: &mut Vec<SpecIssue>, field: &str, name: &str, v: f64, unit: &str) {
@@ -251,6 +252,11 @@ pub(crate) fn check_refractory(issues: &mut Vec<SpecIssue>, field: &str, t_ref: 
         issues.push(SpecIssue::new(
             format!("{field}.t_ref"),
             format!("value {t_ref} ms is not allowed; must be >= 0"),
+        ));
+    } else if t_ref / dt > u16::MAX as f64 {
+        issues.push(SpecIssue::new(
+            format!("{field}.t_ref"),
+            format!("value {t_ref} ms is longer than {} steps of dt = {dt} ms", u16::MAX),
         ));
     } else if !is_multiple(t_ref, dt) {
         issues.push(SpecIssue::new(

@@ -7,4 +7,5 @@ mod models;
 mod neurons;
 mod output;
 mod plasticity;
+mod plot;
 mod stdp_engine;
