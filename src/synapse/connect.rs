@@ -76,9 +76,41 @@ fn distinct(rng: &mut Rng, n: u32, k: u32, skip: Option<u32>, out: &mut Vec<u32>
     out.sort_unstable();
 }
 
+/// One list per row (or column) `0..n`, drawn block by block from the block's own stream, in
+/// parallel over blocks.
+fn per_block(n: usize, seed: u64, proj: u64, draw: impl Fn(&mut Rng, usize) -> Vec<u32> + Sync) -> Vec<Vec<u32>> {
+    (0..n.div_ceil(rng::BLOCK))
+        .into_par_iter()
+        .flat_map_iter(|b| {
+            let mut r = rng::stream(seed, Purpose::Connect, proj, b as u64);
+            let lo = b * rng::BLOCK;
+            let hi = (lo + rng::BLOCK).min(n);
+            (lo..hi).map(|x| draw(&mut r, x)).collect::<Vec<_>>().into_iter()
+        })
+        .collect()
+}
+
+/// `k` partners among `0..n` except `skip`, sorted: distinct, or independent draws with multapses.
+fn partners(rng: &mut Rng, n: u32, k: u32, skip: Option<u32>, multapses: bool) -> Vec<u32> {
+    let mut out = Vec::with_capacity(k as usize);
+    if multapses {
+        let pool = n - skip.is_some() as u32;
+        for _ in 0..k {
+            let mut t = ((uniform(rng) * pool as f64) as u32).min(pool - 1);
+            if skip.is_some_and(|s| t >= s) {
+                t += 1;
+            }
+            out.push(t);
+        }
+        out.sort_unstable();
+    } else {
+        distinct(rng, n, k, skip, &mut out);
+    }
+    out
+}
+
 /// Build the CSR of a projection. `same` is true when pre and post are the same population.
 pub fn build(rule: &Connectivity, n_pre: usize, n_post: usize, same: bool, seed: u64, proj: u64) -> Csr {
-    let blocks = n_pre.div_ceil(rng::BLOCK);
     match rule {
         Connectivity::AllToAll { autapses } => {
             let rows: Vec<Vec<u32>> = (0..n_pre)
@@ -90,103 +122,40 @@ pub fn build(rule: &Connectivity, n_pre: usize, n_post: usize, same: bool, seed:
         Connectivity::OneToOne => rows_to_csr((0..n_pre).map(|j| vec![j as u32]).collect()),
         Connectivity::FixedProbability { p, autapses } => {
             let p = *p;
-            let rows: Vec<Vec<u32>> = (0..blocks)
-                .into_par_iter()
-                .flat_map_iter(|b| {
-                    let mut rng = rng::stream(seed, Purpose::Connect, proj, b as u64);
-                    let lo = b * rng::BLOCK;
-                    let hi = (lo + rng::BLOCK).min(n_pre);
-                    let ln_q = (-p).ln_1p();
-                    let mut block_rows = Vec::with_capacity(hi - lo);
-                    for j in lo..hi {
-                        let mut row = Vec::with_capacity((p * n_post as f64 * 1.2) as usize + 4);
-                        if p >= 1.0 {
-                            row.extend(0..n_post as u32);
-                        } else if p > 0.0 {
-                            let mut i = -1.0f64;
-                            loop {
-                                i += 1.0 + (uniform_open0(&mut rng).ln() / ln_q).floor();
-                                if i >= n_post as f64 {
-                                    break;
-                                }
-                                row.push(i as u32);
-                            }
+            let ln_q = (-p).ln_1p();
+            let rows = per_block(n_pre, seed, proj, |rng, j| {
+                let mut row = Vec::with_capacity((p * n_post as f64 * 1.2) as usize + 4);
+                if p >= 1.0 {
+                    row.extend(0..n_post as u32);
+                } else if p > 0.0 {
+                    // Geometric skipping: the gap to the next connected target is Geometric(p).
+                    let mut i = -1.0f64;
+                    loop {
+                        i += 1.0 + (uniform_open0(rng).ln() / ln_q).floor();
+                        if i >= n_post as f64 {
+                            break;
                         }
-                        if same && !*autapses {
-                            row.retain(|&i| i != j as u32);
-                        }
-                        block_rows.push(row);
+                        row.push(i as u32);
                     }
-                    block_rows.into_iter()
-                })
-                .collect();
+                }
+                if same && !*autapses {
+                    row.retain(|&i| i != j as u32);
+                }
+                row
+            });
             rows_to_csr(rows)
         }
         Connectivity::FixedOutdegree { k, autapses, multapses } => {
-            let rows: Vec<Vec<u32>> = (0..blocks)
-                .into_par_iter()
-                .flat_map_iter(|b| {
-                    let mut rng = rng::stream(seed, Purpose::Connect, proj, b as u64);
-                    let lo = b * rng::BLOCK;
-                    let hi = (lo + rng::BLOCK).min(n_pre);
-                    let mut block_rows = Vec::with_capacity(hi - lo);
-                    for j in lo..hi {
-                        let skip = (same && !*autapses).then_some(j as u32);
-                        let mut row = Vec::with_capacity(*k as usize);
-                        if *multapses {
-                            let pool = n_post as u32 - skip.is_some() as u32;
-                            for _ in 0..*k {
-                                let mut t = ((uniform(&mut rng) * pool as f64) as u32).min(pool - 1);
-                                if let Some(s) = skip {
-                                    if t >= s {
-                                        t += 1;
-                                    }
-                                }
-                                row.push(t);
-                            }
-                            row.sort_unstable();
-                        } else {
-                            distinct(&mut rng, n_post as u32, *k, skip, &mut row);
-                        }
-                        block_rows.push(row);
-                    }
-                    block_rows.into_iter()
-                })
-                .collect();
+            let rows = per_block(n_pre, seed, proj, |rng, j| {
+                partners(rng, n_post as u32, *k, (same && !*autapses).then_some(j as u32), *multapses)
+            });
             rows_to_csr(rows)
         }
         Connectivity::FixedIndegree { k, autapses, multapses } => {
             // Draw per postsynaptic neuron (block streams over post), then transpose by counting.
-            let post_blocks = n_post.div_ceil(rng::BLOCK);
-            let cols: Vec<Vec<u32>> = (0..post_blocks)
-                .into_par_iter()
-                .flat_map_iter(|b| {
-                    let mut rng = rng::stream(seed, Purpose::Connect, proj, b as u64);
-                    let lo = b * rng::BLOCK;
-                    let hi = (lo + rng::BLOCK).min(n_post);
-                    let mut out = Vec::with_capacity(hi - lo);
-                    for i in lo..hi {
-                        let skip = (same && !*autapses).then_some(i as u32);
-                        let mut col = Vec::with_capacity(*k as usize);
-                        if *multapses {
-                            let pool = n_pre as u32 - skip.is_some() as u32;
-                            for _ in 0..*k {
-                                let mut t = ((uniform(&mut rng) * pool as f64) as u32).min(pool - 1);
-                                if let Some(s) = skip {
-                                    if t >= s {
-                                        t += 1;
-                                    }
-                                }
-                                col.push(t);
-                            }
-                        } else {
-                            distinct(&mut rng, n_pre as u32, *k, skip, &mut col);
-                        }
-                        out.push(col);
-                    }
-                    out.into_iter()
-                })
-                .collect();
+            let cols = per_block(n_post, seed, proj, |rng, i| {
+                partners(rng, n_pre as u32, *k, (same && !*autapses).then_some(i as u32), *multapses)
+            });
             let mut counts = vec![0u64; n_pre + 1];
             for col in &cols {
                 for &j in col {
