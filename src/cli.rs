@@ -37,6 +37,39 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Plot a run (raster, population rate, state traces, weights) next to its data.
     Plot(PlotArgs),
+    /// Plasticity experiments: EPSP before and after pairing, the STDP window, its frequency dependence.
+    #[command(subcommand)]
+    Protocol(ProtocolCommand),
+}
+
+/// A protocol command of [`crate::protocol`].
+type ProtocolFn = fn(&Path, &Path, &crate::protocol::Options) -> Result<crate::protocol::Report>;
+
+/// `hebb protocol ...` (protocol files: `models/protocols/`, format in `hebb::protocol`).
+#[derive(Subcommand, Debug)]
+pub enum ProtocolCommand {
+    /// Baseline test pulses, pairing, follow-up: EPSP_after / EPSP_before and the weight change.
+    Pairing(ProtocolArgs),
+    /// Sweep the pairing lag: the STDP window.
+    Window(ProtocolArgs),
+    /// Sweep the pairing frequency for each lag (Sjöström et al. 2001).
+    Frequency(ProtocolArgs),
+}
+
+/// Arguments of a protocol command.
+#[derive(Args, Debug)]
+pub struct ProtocolArgs {
+    /// Protocol file (TOML).
+    pub file: PathBuf,
+    /// Output directory (refused if it exists, unless --force).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads (trials run in parallel; results do not depend on it).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// `hebb plot`.
@@ -153,6 +186,21 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Bench(a) => bench(a),
         Command::Info(a) => info(a),
         Command::Analyze(a) => analyze(a),
+        Command::Protocol(p) => {
+            let (cmd, a): (ProtocolFn, ProtocolArgs) = match p {
+                ProtocolCommand::Pairing(a) => (crate::protocol::pairing, a),
+                ProtocolCommand::Window(a) => (crate::protocol::window, a),
+                ProtocolCommand::Frequency(a) => (crate::protocol::frequency, a),
+            };
+            install_ctrlc();
+            let opts = crate::protocol::Options {
+                threads: a.threads,
+                force: a.force,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            print!("{}", cmd(&a.file, &a.out, &opts)?);
+            Ok(())
+        }
         Command::Plot(a) => {
             let kinds = if a.what.is_empty() {
                 crate::plot::available(&a.dir)

@@ -49,7 +49,7 @@ pub enum Error {
         message: String,
     },
     /// The model parsed but some values are not allowed.
-    #[error("{}: invalid model:\n{}", file.display(), issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{}: invalid values:\n{}", file.display(), issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n"))]
     Invalid {
         /// The model file.
         file: PathBuf,

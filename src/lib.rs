@@ -42,6 +42,7 @@ pub mod network;
 pub mod neuron;
 pub mod plasticity;
 pub mod plot;
+pub mod protocol;
 pub mod quantity;
 pub mod rng;
 pub mod spec;

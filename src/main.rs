@@ -4,6 +4,13 @@
 use clap::Parser;
 
 fn main() {
+    // Like other Unix tools, end quietly when the reader of our output goes away (`hebb analyze
+    // DIR | head`) instead of panicking on a failed print.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = hebb::cli::Cli::parse();
     match hebb::cli::execute(cli) {
         Ok(()) => {}

@@ -47,7 +47,11 @@
 //!   report says how many were on target and how many other post spikes occurred (an input too
 //!   weak to override a PSP, or a PSP that fires the cell). A 1-step input that moves V by far
 //!   more than the distance to threshold (e.g. 100 mV into `lif_delta`, 5000 mV for one step
-//!   of `lif_cuba` current, 30000 pA for one step of `lif_coba` current) is exact.
+//!   of `lif_cuba` current, 30000 pA for one step of `lif_coba` current) is exact. Input spikes
+//!   suit `lif_delta`; into `lif_cuba`/`lif_coba` their exponential current or conductance
+//!   outlasts the refractory period and fires the cell again (rejected by the calibration), so
+//!   use a current pulse there. Where post spikes miss their step, the report gives the
+//!   realised lags (the post spike nearest to each intended one).
 //! * **Lag convention.** `lag` is the interval at which the rule sees the pair:
 //!   `lag = t_post + delay - t_pre`, where a postsynaptic spike reaches the synapse one
 //!   (dendritic) delay after it is emitted (hebb's convention, as NEST; README "Plasticity").
@@ -77,7 +81,7 @@
 //! | `record.interval` | ms | dt | sampling interval with `membrane = "all"` |
 //! | `[[phase]]` `name` | — | required | unique (letters, digits, `_`, `-`) |
 //! | `phase.plasticity` | — | required | `true`: the synapse learns during the phase |
-//! | `phase.onset` | ms | 100 | from the start of the phase to its first stimulus (> 0) |
+//! | `phase.onset` | ms | 100 | from the start of the phase to its first stimulus (at least one step) |
 //! | `phase.rest` | ms | 1000 | quiet time after the last stimulus; inductions need >= delay + 2 dt, test pulses >= `psp_window` |
 //! | `phase.duration` | ms | — | instead of `rest`: the length of the phase (required for `type = "none"`) |
 //! | `phase.stimulus` | — | required | a table with `type`, below |
@@ -85,7 +89,7 @@
 //! | `type` | fields | meaning |
 //! |---|---|---|
 //! | `none` | | nothing (a pause) |
-//! | `test_pulses` | `count`, `interval` (ms, >= `psp_window`) | isolated presynaptic spikes; the PSP of each is measured |
+//! | `test_pulses` | `count`, `interval` (ms, >= `psp_window`; leave several membrane time constants so that each pulse starts from rest) | isolated presynaptic spikes; the PSP of each is measured |
 //! | `pairing` | `count`, `frequency` (Hz), `lag` (ms), `post_spike` | `count` pairings at `frequency` |
 //! | `bursts` | `pairings`, `bursts`, `frequency` (Hz, within a burst), `burst_interval` (ms, onset to onset), `lag` (ms), `post_spike` | `bursts` x `pairings` pairings (Sjöström's experimental 15 x 5) |
 //!
@@ -113,6 +117,7 @@
 //! | `.../membrane/time`, `.../membrane/v` | f64 ms, f32 mV | the membrane samples (`record.membrane`) |
 //! | `.../weight/time`, `.../weight/value` | f64 ms, f32 | the weight at the start, at every change and at the end |
 //! | `.../test_pulses/time`, `/phase`, `/psp` | f64 ms, u64, f64 mV | every test pulse and its PSP |
+//! | `.../pairings/pre_ms`, `post_target_ms`, `post_ms`, `lag_ms` | f64 ms | every pairing: pre spike, intended post spike, the post spike nearest to it and the realised lag (NaN if none) |
 //! | `.../phases/start_ms`, `end_ms`, `w_start`, `w_end`, `plasticity`, `mean_psp_mV` | per phase | in the order of `phase_names` |
 //! | `/data/frequency_hz`, `lag_ms`, `mean`, `sem` | f64 | the published points drawn (attr `citation`) |
 //!
@@ -163,11 +168,20 @@ pub fn frequency(file: &Path, out: &Path, opts: &Options) -> Result<Report> {
 }
 
 /// Load, run, and write `protocol.h5`, `table.csv` and the figure into `out` (which must not
-/// exist unless `opts.force`). The returned report prints the table.
+/// exist unless `opts.force`). The returned report prints the table. Files are written once all
+/// trials have run: a run stopped by [`crate::engine::stop_flag`] (Ctrl-C) returns
+/// [`Error::Interrupted`] and writes nothing.
 pub fn execute(purpose: Purpose, file: &Path, out: &Path, opts: &Options) -> Result<Report> {
     let (spec, text) = load(file, purpose)?;
     prepare_out(out, opts.force)?;
-    let mut report = run(&spec, purpose, file, opts.threads)?;
+    let mut report = match run(&spec, purpose, file, opts.threads) {
+        Ok(r) => r,
+        Err(e) => {
+            // Nothing was written: do not leave an empty output directory behind.
+            let _ = std::fs::remove_dir(out);
+            return Err(e);
+        }
+    };
     report.text = text;
     report.files = report.write(out, &opts.command_line)?;
     Ok(report)
@@ -326,6 +340,14 @@ impl Report {
             .find(|t| (t.frequency_hz - frequency_hz).abs() < 1e-9 && (t.lag_ms - lag_ms).abs() < 1e-9)
     }
 
+    /// `EPSP` or `IPSP`, from the synapse's sign.
+    pub fn psp_word(&self) -> &'static str {
+        match self.spec.pre.kind {
+            crate::spec::Kind::Excitatory => "EPSP",
+            crate::spec::Kind::Inhibitory => "IPSP",
+        }
+    }
+
     /// Unit of the weights.
     pub fn weight_unit(&self) -> &'static str {
         self.spec.post.neuron.weight_unit()
@@ -367,7 +389,13 @@ impl Report {
             "lag = t_post + delay - t_pre at the synapse (delay = {} ms); changes are after/before - 1",
             self.spec.delay()
         );
-        let pct = |x: f64| if x.is_nan() { "-".to_string() } else { format!("{:+.2} %", 100.0 * x) };
+        let pct = |x: f64| {
+            if x.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:+.2} %", 100.0 * x)
+            }
+        };
         let num = |x: f64, p: usize| if x.is_nan() { "-".to_string() } else { format!("{x:.p$}") };
         match self.purpose {
             Purpose::Pairing => {
@@ -406,7 +434,8 @@ impl Report {
                 );
                 let _ = writeln!(
                     s,
-                    "EPSP:   {} -> {} mV   after/before = {} ({})",
+                    "{}:   {} -> {} mV   after/before = {} ({})",
+                    self.psp_word(),
                     num(t.psp_before, 4),
                     num(t.psp_after, 4),
                     num(t.psp_ratio(), 4),
@@ -417,6 +446,13 @@ impl Report {
                     "post spikes: {} of {} at their intended step, {} other (post-spike latency {} steps)",
                     t.post_on_target, t.post_expected, t.post_other, t.latency_steps
                 );
+                if !t.timing_exact() {
+                    let (m, lo, hi) = t.realised_lags();
+                    let _ = writeln!(
+                        s,
+                        "realised lags (post spike nearest to each intended one): mean {m:+.2} ms, range {lo:+.1} to {hi:+.1} ms"
+                    );
+                }
             }
             Purpose::Window | Purpose::Frequency => {
                 let freq = self.purpose == Purpose::Frequency;
@@ -430,11 +466,11 @@ impl Report {
                     "{:>9} {:>10} {:>11} {:>11} {:>13} {:>13} {:>11}",
                     "lag (ms)",
                     "dw/w",
-                    "EPSP change",
-                    format!("w before"),
+                    format!("{} change", self.psp_word()),
+                    "w before",
                     format!("w after ({wu})"),
-                    "EPSP bef (mV)",
-                    "EPSP aft"
+                    format!("{} bef (mV)", self.psp_word()),
+                    format!("{} aft", self.psp_word())
                 );
                 if has_data {
                     let _ = write!(s, " {:>16}", "data (mean+-SEM)");
@@ -456,11 +492,7 @@ impl Report {
                         num(t.psp_after, 4)
                     );
                     if has_data {
-                        let _ = write!(
-                            s,
-                            " {:>16}",
-                            d.map_or("-".into(), |d| format!("{:+.2} +- {:.2}", d.mean, d.sem))
-                        );
+                        let _ = write!(s, " {:>16}", d.map_or("-".into(), |d| format!("{:+.2} +- {:.2}", d.mean, d.sem)));
                     }
                     let _ = writeln!(s, " {:>12}", format!("{}/{}+{}", t.post_on_target, t.post_expected, t.post_other));
                 }

@@ -146,18 +146,85 @@ pub(super) fn write_h5(r: &Report, path: &Path, command_line: &str) -> Result<Pa
         put(&mut w, "value", Col::F32(&tr.w), Some(wu));
         g.add_group(w.finish());
         let mut tp = g.create_group("test_pulses");
-        put(&mut tp, "time", Col::F64(&tr.test_pulses.iter().map(|x| x.0).collect::<Vec<_>>()), Some("ms"));
-        put(&mut tp, "phase", Col::U64(&tr.test_pulses.iter().map(|x| x.1 as u64).collect::<Vec<_>>()), None);
-        put(&mut tp, "psp", Col::F64(&tr.test_pulses.iter().map(|x| x.2).collect::<Vec<_>>()), Some("mV"));
+        put(
+            &mut tp,
+            "time",
+            Col::F64(&tr.test_pulses.iter().map(|x| x.0).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        put(
+            &mut tp,
+            "phase",
+            Col::U64(&tr.test_pulses.iter().map(|x| x.1 as u64).collect::<Vec<_>>()),
+            None,
+        );
+        put(
+            &mut tp,
+            "psp",
+            Col::F64(&tr.test_pulses.iter().map(|x| x.2).collect::<Vec<_>>()),
+            Some("mV"),
+        );
         g.add_group(tp.finish());
+        let mut pa = g.create_group("pairings");
+        let pd = &tr.pairings_detail;
+        put(
+            &mut pa,
+            "pre_ms",
+            Col::F64(&pd.iter().map(|x| x[0]).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        put(
+            &mut pa,
+            "post_target_ms",
+            Col::F64(&pd.iter().map(|x| x[1]).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        put(
+            &mut pa,
+            "post_ms",
+            Col::F64(&pd.iter().map(|x| x[2]).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        put(
+            &mut pa,
+            "lag_ms",
+            Col::F64(&pd.iter().map(|x| x[3]).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        g.add_group(pa.finish());
         let mut ph = g.create_group("phases");
         let p = &tr.phases;
-        put(&mut ph, "start_ms", Col::F64(&p.iter().map(|x| x.start_ms).collect::<Vec<_>>()), Some("ms"));
-        put(&mut ph, "end_ms", Col::F64(&p.iter().map(|x| x.end_ms).collect::<Vec<_>>()), Some("ms"));
-        put(&mut ph, "w_start", Col::F32(&p.iter().map(|x| x.w_start).collect::<Vec<_>>()), Some(wu));
+        put(
+            &mut ph,
+            "start_ms",
+            Col::F64(&p.iter().map(|x| x.start_ms).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        put(
+            &mut ph,
+            "end_ms",
+            Col::F64(&p.iter().map(|x| x.end_ms).collect::<Vec<_>>()),
+            Some("ms"),
+        );
+        put(
+            &mut ph,
+            "w_start",
+            Col::F32(&p.iter().map(|x| x.w_start).collect::<Vec<_>>()),
+            Some(wu),
+        );
         put(&mut ph, "w_end", Col::F32(&p.iter().map(|x| x.w_end).collect::<Vec<_>>()), Some(wu));
-        put(&mut ph, "plasticity", Col::U64(&p.iter().map(|x| x.plasticity as u64).collect::<Vec<_>>()), None);
-        put(&mut ph, "mean_psp_mV", Col::F64(&p.iter().map(|x| x.mean_psp()).collect::<Vec<_>>()), Some("mV"));
+        put(
+            &mut ph,
+            "plasticity",
+            Col::U64(&p.iter().map(|x| x.plasticity as u64).collect::<Vec<_>>()),
+            None,
+        );
+        put(
+            &mut ph,
+            "mean_psp_mV",
+            Col::F64(&p.iter().map(|x| x.mean_psp()).collect::<Vec<_>>()),
+            Some("mV"),
+        );
         g.add_group(ph.finish());
         trials.add_group(g.finish());
     }
@@ -168,8 +235,18 @@ pub(super) fn write_h5(r: &Report, path: &Path, command_line: &str) -> Result<Pa
         let mut g = b.create_group("data");
         g.set_attr("citation", s(d.citation()));
         g.set_attr("note", s(d.note()));
-        put(&mut g, "frequency_hz", Col::F64(&pts.iter().map(|p| p.frequency_hz).collect::<Vec<_>>()), Some("Hz"));
-        put(&mut g, "lag_ms", Col::F64(&pts.iter().map(|p| p.lag_ms).collect::<Vec<_>>()), Some("ms"));
+        put(
+            &mut g,
+            "frequency_hz",
+            Col::F64(&pts.iter().map(|p| p.frequency_hz).collect::<Vec<_>>()),
+            Some("Hz"),
+        );
+        put(
+            &mut g,
+            "lag_ms",
+            Col::F64(&pts.iter().map(|p| p.lag_ms).collect::<Vec<_>>()),
+            Some("ms"),
+        );
         put(&mut g, "mean", Col::F64(&pts.iter().map(|p| p.mean).collect::<Vec<_>>()), Some("1"));
         put(&mut g, "sem", Col::F64(&pts.iter().map(|p| p.sem).collect::<Vec<_>>()), Some("1"));
         b.add_group(g.finish());

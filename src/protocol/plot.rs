@@ -7,6 +7,7 @@ use super::{Purpose, Report, TrialResult};
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -78,7 +79,7 @@ fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> R {
         .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
         .map(str::to_string)
         .unwrap_or_else(|| r.file.file_stem().map_or("protocol".into(), |s| s.to_string_lossy().into_owned()));
-    let (h, _) = (root.dim_in_pixel().1, ());
+    let h = root.dim_in_pixel().1;
     let (main, foot) = root.split_vertically(h.saturating_sub(62));
     let mut notes = vec![format!(
         "lag = t_post + delay − t_pre at the synapse (delay {} ms); change = after/before − 1",
@@ -112,8 +113,12 @@ fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> R {
     }
     let (head, main) = main.split_vertically(12 + 26 * lines.len() as u32);
     for (k, l) in lines.iter().enumerate() {
-        head.draw(&Text::new(l.clone(), (16, 10 + 26 * k as i32), (FONT, 21).into_font().color(&BLACK)))
-            .map_err(e)?;
+        head.draw(&Text::new(
+            l.clone(),
+            (16, 10 + 26 * k as i32),
+            (FONT, 21).into_font().color(&BLACK),
+        ))
+        .map_err(e)?;
     }
     match r.purpose {
         Purpose::Pairing => pairing(&main, r),
@@ -179,15 +184,13 @@ fn window<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R {
         .map_err(e)?
         .label("weight w_after/w_before − 1 (model)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2)));
-    chart
-        .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
-        .map_err(e)?;
+    chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled()))).map_err(e)?;
     if show_epsp {
         let c2 = PALETTE[1];
         chart
             .draw_series(eps.iter().map(|&p| TriangleMarker::new(p, 6, c2.stroke_width(2))))
             .map_err(e)?
-            .label("EPSP_after/EPSP_before − 1 (measured)")
+            .label(format!("{0}_after/{0}_before − 1 (measured)", r.psp_word()))
             .legend(move |(x, y)| TriangleMarker::new((x + 11, y), 6, c2.stroke_width(2)));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
@@ -241,9 +244,7 @@ fn frequency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R
             .map_err(e)?
             .label(format!("model, lag {lag:+} ms (weight)"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2)));
-        chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
-            .map_err(e)?;
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled()))).map_err(e)?;
         if show_epsp {
             let eps: Vec<(f64, f64)> = t
                 .iter()
@@ -253,7 +254,7 @@ fn frequency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R
             chart
                 .draw_series(eps.iter().map(|&p| TriangleMarker::new(p, 6, c.stroke_width(2))))
                 .map_err(e)?
-                .label(format!("model, lag {lag:+} ms (EPSP, measured)"))
+                .label(format!("model, lag {lag:+} ms ({}, measured)", r.psp_word()))
                 .legend(move |(x, y)| TriangleMarker::new((x + 11, y), 6, c.stroke_width(2)));
         }
         let d: Vec<_> = data.iter().filter(|d| d.lag_ms == lag).collect();
@@ -293,24 +294,20 @@ fn frequency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 
-fn zero_lines<DB: DrawingBackend>(
-    chart: &mut Chart<'_, DB>,
-    (x0, x1): (f64, f64),
-    (y0, y1): (f64, f64),
-    vertical: bool,
-) -> R {
+fn zero_lines<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, (x0, x1): (f64, f64), (y0, y1): (f64, f64), vertical: bool) -> R {
     let st = GREY.mix(0.7).stroke_width(1);
-    chart.draw_series(std::iter::once(PathElement::new(vec![(x0, 0.0), (x1, 0.0)], st))).map_err(e)?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(vec![(x0, 0.0), (x1, 0.0)], st)))
+        .map_err(e)?;
     if vertical && x0 < 0.0 && x1 > 0.0 {
-        chart.draw_series(std::iter::once(PathElement::new(vec![(0.0, y0), (0.0, y1)], st))).map_err(e)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(0.0, y0), (0.0, y1)], st)))
+            .map_err(e)?;
     }
     Ok(())
 }
 
-fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    pos: SeriesLabelPosition,
-) -> R {
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>, pos: SeriesLabelPosition) -> R {
     chart
         .configure_series_labels()
         .position(pos)
@@ -320,6 +317,9 @@ fn legend<'a, DB: DrawingBackend + 'a>(
         .draw()
         .map_err(e)
 }
+
+/// A labelled, coloured membrane trace.
+type Trace = (String, RGBColor, Vec<(f64, f64)>);
 
 fn pairing<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R {
     let t = &r.trials[0];
@@ -355,13 +355,23 @@ fn pairing<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R {
         chart
             .draw_series(std::iter::once(Rectangle::new([(a, w0), (b, w1)], fill.filled())))
             .map_err(e)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("{} ({})", ph.name, if ph.plasticity { "plastic" } else { "frozen" }),
-                (a + 0.01 * end_s, w1 - 0.02 * (w1 - w0)),
-                (FONT, 13).into_font().color(&GREY),
-            )))
-            .map_err(e)?;
+    }
+    // Phase names, centred on their phase, on three staggered rows so that short phases do not
+    // overlap; kept inside the plot at both ends.
+    for (k, ph) in t.phases.iter().enumerate() {
+        let (a, b) = (ph.start_ms / 1000.0, ph.end_ms / 1000.0);
+        let mid = 0.5 * (a + b);
+        let (x, h) = if mid < 0.08 * end_s {
+            (a.max(0.0) + 0.005 * end_s, HPos::Left)
+        } else if mid > 0.92 * end_s {
+            (b.min(end_s) - 0.005 * end_s, HPos::Right)
+        } else {
+            (mid, HPos::Center)
+        };
+        let y = w1 - (0.03 + 0.07 * (k % 3) as f64) * (w1 - w0);
+        let style = (FONT, 13).into_font().color(&GREY).pos(Pos::new(h, VPos::Top));
+        let label = format!("{} ({})", ph.name, if ph.plasticity { "plastic" } else { "frozen" });
+        chart.draw_series(std::iter::once(Text::new(label, (x, y), style))).map_err(e)?;
     }
     let mut steps = Vec::with_capacity(2 * t.w.len());
     for i in 0..t.w.len() {
@@ -370,14 +380,12 @@ fn pairing<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R {
         let next = t.w_time.get(i + 1).copied().unwrap_or(t.duration_ms) / 1000.0;
         steps.push((next, w));
     }
-    chart
-        .draw_series(LineSeries::new(steps, PALETTE[0].stroke_width(2)))
-        .map_err(e)?;
+    chart.draw_series(LineSeries::new(steps, PALETTE[0].stroke_width(2))).map_err(e)?;
 
     // Membrane around the first test pulse before and the last after the induction.
     let first_ind = r.spec.phases.iter().position(|p| p.stimulus.is_induction()).unwrap_or(0);
     let last_ind = r.spec.phases.iter().rposition(|p| p.stimulus.is_induction()).unwrap_or(0);
-    let before = t.test_pulses.iter().find(|x| x.1 < first_ind).map(|x| x.0);
+    let before = t.test_pulses.iter().rev().find(|x| x.1 < first_ind).map(|x| x.0);
     let after = t.test_pulses.iter().rev().find(|x| x.1 > last_ind).map(|x| x.0);
     let win = r.spec.measure.psp_window;
     let trace = |t0: f64| -> Vec<(f64, f64)> {
@@ -388,14 +396,11 @@ fn pairing<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R {
             .map(|(x, v)| (x - t0, f64::from(*v)))
             .collect()
     };
-    let traces: Vec<(String, RGBColor, Vec<(f64, f64)>)> = [
-        (before, "before induction", GREY),
-        (after, "after induction", PALETTE[1]),
-    ]
-    .into_iter()
-    .filter_map(|(t0, name, c)| t0.map(|t0| (format!("test pulse at {:.1} s, {name}", t0 / 1000.0), c, trace(t0))))
-    .filter(|x| !x.2.is_empty())
-    .collect();
+    let traces: Vec<Trace> = [(before, "before induction", GREY), (after, "after induction", PALETTE[1])]
+        .into_iter()
+        .filter_map(|(t0, name, c)| t0.map(|t0| (format!("test pulse at {:.1} s, {name}", t0 / 1000.0), c, trace(t0))))
+        .filter(|x| !x.2.is_empty())
+        .collect();
     if traces.is_empty() {
         bottom
             .draw(&Text::new(
@@ -432,7 +437,8 @@ fn pairing<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, r: &Report) -> R {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(2)));
     }
     let label = format!(
-        "EPSP {} → {} mV ({:+.2} %);  weight {:.4} → {:.4} {wu} ({:+.2} %)",
+        "{} {} → {} mV ({:+.2} %);  weight {:.4} → {:.4} {wu} ({:+.2} %)",
+        r.psp_word(),
         fmt(t.psp_before),
         fmt(t.psp_after),
         100.0 * (t.psp_ratio() - 1.0),

@@ -145,7 +145,7 @@ pub struct PhaseSpec {
     pub name: String,
     /// Whether the synapse learns during the phase.
     pub plasticity: bool,
-    /// Time from the start of the phase to its first stimulus, ms (default 100).
+    /// Time from the start of the phase to its first stimulus, ms (>= dt; default 100).
     #[serde(default = "default_onset")]
     pub onset: f64,
     /// Quiet time after the last stimulus, ms (default 1000); exclusive with `duration`.
@@ -264,9 +264,7 @@ impl Stimulus {
         match self {
             Stimulus::None => "none".into(),
             Stimulus::TestPulses { count, interval } => format!("{count} test pulses every {interval} ms"),
-            Stimulus::Pairing {
-                count, frequency, lag, ..
-            } => format!("{count} pairings at {frequency} Hz, lag {lag:+} ms"),
+            Stimulus::Pairing { count, frequency, lag, .. } => format!("{count} pairings at {frequency} Hz, lag {lag:+} ms"),
             Stimulus::Bursts {
                 pairings,
                 bursts,
@@ -413,7 +411,9 @@ impl ProtocolSpec {
         match name {
             Some(n) => match self.phases.iter().position(|p| p.name == n) {
                 Some(k) if self.phases[k].stimulus.is_induction() => Ok(k),
-                Some(_) => Err(format!("phase '{n}' has no pairing or bursts stimulus; a sweep needs an induction phase")),
+                Some(_) => Err(format!(
+                    "phase '{n}' has no pairing or bursts stimulus; a sweep needs an induction phase"
+                )),
                 None => Err(format!(
                     "no phase named '{n}'; phases: {}",
                     self.phases.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
@@ -449,7 +449,10 @@ impl ProtocolSpec {
         if neuron.is_source() {
             bad(
                 "post.neuron.model".into(),
-                format!("value '{}' is not allowed; the post neuron needs a membrane: lif_cuba, lif_coba or lif_delta", neuron.name()),
+                format!(
+                    "value '{}' is not allowed; the post neuron needs a membrane: lif_cuba, lif_coba or lif_delta",
+                    neuron.name()
+                ),
             );
         } else if dt_ok {
             let mut ni = Vec::new();
@@ -477,11 +480,14 @@ impl ProtocolSpec {
         match self.synapse.plasticity.try_build() {
             Err(errs) => {
                 for e in errs {
-                    bad(format!("synapse.{}", e.field), format!("value {} is not allowed; {}", e.value, e.allowed));
+                    bad(
+                        format!("synapse.{}", e.field),
+                        format!("value {} is not allowed; {}", e.value, e.allowed),
+                    );
                 }
             }
             Ok(r) => {
-                if w.is_finite() && (w < r.w_min() || w > r.w_max()) {
+                if w.is_finite() && w >= 0.0 && (w < r.w_min() || w > r.w_max()) {
                     bad(
                         "synapse.weight".into(),
                         format!(
@@ -527,13 +533,19 @@ impl ProtocolSpec {
                     format!("value '{}' is not allowed; use letters, digits, '_' and '-'", ph.name),
                 );
             } else if !names.insert(ph.name.as_str()) {
-                bad(format!("{f}.name"), format!("'{}' is used by two phases; names must be unique", ph.name));
+                bad(
+                    format!("{f}.name"),
+                    format!("'{}' is used by two phases; names must be unique", ph.name),
+                );
             }
             let non_neg_ms = |x: f64| x.is_finite() && x >= 0.0 && multiple(x);
-            if !non_neg_ms(ph.onset) {
+            if !(non_neg_ms(ph.onset) && ph.onset > 0.0) {
                 bad(
                     format!("{f}.onset"),
-                    format!("value {} ms is not allowed; must be a whole number of steps (dt = {dt} ms), >= 0", ph.onset),
+                    format!(
+                        "value {} ms is not allowed; must be a whole number of steps (dt = {dt} ms), at least one step",
+                        ph.onset
+                    ),
                 );
             }
             match (ph.rest, ph.duration) {
@@ -605,7 +617,10 @@ impl ProtocolSpec {
                     if !(burst_interval.is_finite() && *burst_interval > span) {
                         bad(
                             format!("{sf}.burst_interval"),
-                            format!("value {burst_interval} ms is not allowed; must exceed the length of a burst, {span} ms"),
+                            format!(
+                                "value {burst_interval} ms is not allowed; must exceed the length of a burst, {} ms",
+                                round6(span)
+                            ),
                         );
                     }
                 }
@@ -625,7 +640,7 @@ impl ProtocolSpec {
                         format!("{f}.rest"),
                         format!(
                             "value {r} ms is too short; the last postsynaptic spike reaches the synapse one delay later: rest must be >= delay + 2 dt = {} ms",
-                            d + 2.0 * dt
+                            round6(d + 2.0 * dt)
                         ),
                     );
                 }
@@ -650,7 +665,10 @@ impl ProtocolSpec {
                 }
             }
             Purpose::Window => match &self.window {
-                None => bad("window".into(), "missing; `hebb protocol window` needs a [window] table with `lags` (ms)".into()),
+                None => bad(
+                    "window".into(),
+                    "missing; `hebb protocol window` needs a [window] table with `lags` (ms)".into(),
+                ),
                 Some(wd) => {
                     if let Err(m) = self.swept_phase(wd.phase.as_deref()) {
                         bad("window.phase".into(), m);
@@ -693,6 +711,11 @@ impl ProtocolSpec {
     }
 }
 
+/// `x` rounded to 6 decimals, for messages.
+pub(crate) fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 fn check_freq(bad: &mut dyn FnMut(String, String), sf: &str, f: f64, dt: f64) {
     let max = 1000.0 / dt.max(1e-12);
     if !(f.is_finite() && f > 0.0 && f < max) {
@@ -701,7 +724,10 @@ fn check_freq(bad: &mut dyn FnMut(String, String), sf: &str, f: f64, dt: f64) {
         } else {
             format!("{sf}.frequency")
         };
-        bad(field, format!("value {f} Hz is not allowed; must be > 0 and below 1/dt = {max} Hz"));
+        bad(
+            field,
+            format!("value {f} Hz is not allowed; must be > 0 and below 1/dt = {} Hz", round6(max)),
+        );
     }
 }
 

@@ -8,9 +8,7 @@ use crate::engine::{stop_flag, Simulation};
 use crate::error::{Error, Result, SpecIssue};
 use crate::neuron::{NeuronSpec, SpikeSourceParams};
 use crate::quantity::Quantity;
-use crate::spec::{
-    Connectivity, InputSpec, Kind, ModelSpec, PopulationSpec, ProjectionSpec, RecordSpec, SimulationSpec, SpikeSelection,
-};
+use crate::spec::{Connectivity, InputSpec, Kind, ModelSpec, PopulationSpec, ProjectionSpec, RecordSpec, SimulationSpec, SpikeSelection};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -174,11 +172,7 @@ pub fn schedule(p: &ProtocolSpec, latency: u64, file: &Path) -> Result<Schedule>
             let soma = steps(lag.abs(), dt) as i64 * lag.signum() as i64 - delay as i64;
             for a in &anchors {
                 let a = at(*a);
-                let (pre, post) = if soma >= 0 {
-                    (a, a + soma as u64)
-                } else {
-                    (a + (-soma) as u64, a)
-                };
+                let (pre, post) = if soma >= 0 { (a, a + soma as u64) } else { (a + (-soma) as u64, a) };
                 if post < latency + 1 {
                     issues.push(SpecIssue::new(
                         format!("{f}.onset"),
@@ -201,7 +195,7 @@ pub fn schedule(p: &ProtocolSpec, latency: u64, file: &Path) -> Result<Schedule>
                         format!("{f}.duration"),
                         format!(
                             "value {d} ms is too short; the stimulus needs {} ms (onset, stimuli, then {})",
-                            (last - start) as f64 * dt,
+                            super::spec::round6((last - start) as f64 * dt),
                             if ph.stimulus.is_induction() {
                                 "one delay + 2 dt for the last post spike to reach the synapse"
                             } else {
@@ -445,6 +439,9 @@ pub struct TrialResult {
     pub w: Vec<f32>,
     /// Test pulses: spike time (ms), phase index and PSP (mV).
     pub test_pulses: Vec<(f64, usize, f64)>,
+    /// Every pairing: pre spike (ms), intended post spike (ms), the post spike nearest to it
+    /// (ms; NaN if none), and the realised lag `t_post + delay - t_pre` (ms; NaN if none).
+    pub pairings_detail: Vec<[f64; 4]>,
     /// Post-spike latency used (steps from the input to the spike).
     pub latency_steps: u64,
     /// Simulated time, ms.
@@ -467,6 +464,19 @@ impl TrialResult {
     /// Whether every intended post spike happened at its step and no other post spike occurred.
     pub fn timing_exact(&self) -> bool {
         self.post_on_target == self.post_expected && self.post_other == 0
+    }
+    /// Mean, minimum and maximum of the realised lags (ms; NaN if no pairing has a post spike).
+    pub fn realised_lags(&self) -> (f64, f64, f64) {
+        let l: Vec<f64> = self.pairings_detail.iter().map(|p| p[3]).filter(|x| x.is_finite()).collect();
+        if l.is_empty() {
+            return (f64::NAN, f64::NAN, f64::NAN);
+        }
+        let m = l.iter().sum::<f64>() / l.len() as f64;
+        (
+            m,
+            l.iter().copied().fold(f64::INFINITY, f64::min),
+            l.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
     }
 }
 
@@ -533,12 +543,17 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
         }
     }
     let mut wi = 0usize;
+    let (mut v_time, mut v_rec) = (Vec::new(), Vec::new());
 
+    if windows.first().is_some_and(|w| w.0 == 0) {
+        // The initial state (step 0).
+        v_time.push(0.0);
+        v_rec.push(sim.net().populations[1].dynamics.var("v").map_or(f64::NAN, |x| x[0]) as f32);
+    }
     let w_initial = sim.net().projections[0].weights[0];
     let mut w_last = w_initial;
     let mut w_time = vec![0.0];
     let mut w_trace = vec![w_initial];
-    let (mut v_time, mut v_rec) = (Vec::new(), Vec::new());
     let (mut pre_spikes, mut post_steps) = (Vec::new(), Vec::new());
     let mut phases = Vec::with_capacity(s.phases.len());
     let mut test_pulses = Vec::new();
@@ -610,6 +625,22 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
         w_trace.push(w_last);
     }
     let targets = s.post_targets();
+    let pairings_detail = s
+        .phases
+        .iter()
+        .flat_map(|ph| ph.pairings.iter())
+        .map(|&(pre, target)| {
+            let i = post_steps.partition_point(|&x| x < target);
+            let near = [i.checked_sub(1), Some(i)]
+                .into_iter()
+                .flatten()
+                .filter_map(|k| post_steps.get(k).copied())
+                .min_by_key(|&x| x.abs_diff(target));
+            let post = near.map_or(f64::NAN, |x| x as f64 * dt);
+            let lag = near.map_or(f64::NAN, |x| (x + s.delay) as f64 * dt - pre as f64 * dt);
+            [pre as f64 * dt, target as f64 * dt, post, lag]
+        })
+        .collect();
     let on_target = targets.iter().filter(|t| post_steps.binary_search(t).is_ok()).count();
     let first_ind = p.phases.iter().position(|ph| ph.stimulus.is_induction());
     let last_ind = p.phases.iter().rposition(|ph| ph.stimulus.is_induction());
@@ -642,6 +673,7 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
         w_time,
         w: w_trace,
         test_pulses,
+        pairings_detail,
         latency_steps: latency,
         duration_ms: end as f64 * dt,
     })

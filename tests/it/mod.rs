@@ -8,4 +8,5 @@ mod neurons;
 mod output;
 mod plasticity;
 mod plot;
+mod protocol;
 mod stdp_engine;
