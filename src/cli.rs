@@ -218,23 +218,6 @@ pub fn execute(cli: Cli) -> Result<()> {
     }
 }
 
-fn prepare_out(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() {
-        if !force {
-            return Err(Error::io(
-                dir,
-                "output directory exists; choose another --out or pass --force to replace it",
-            ));
-        }
-        if dir.is_dir() {
-            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot remove the existing output directory: {e}")))?;
-        } else {
-            return Err(Error::io(dir, "exists and is not a directory"));
-        }
-    }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot create output directory: {e}")))
-}
-
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::io(path, e))?;
     // Write then rename, so a reader never sees a half-written file.
@@ -245,7 +228,7 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 
 fn run(a: RunArgs) -> Result<()> {
     let (model, resolved) = a.model.load()?;
-    prepare_out(&a.out, a.force)?;
+    crate::io::prepare_out_dir(&a.out, a.force)?;
     let model_name = a.model.model.display().to_string();
     let t0 = Instant::now();
     let net = build::build(&model)?;
@@ -575,7 +558,7 @@ fn bench(a: BenchArgs) -> Result<()> {
             let mut sim = Simulation::new(net, a.threads)?;
             let stop = std::sync::atomic::AtomicBool::new(false);
             if recording {
-                prepare_out(&tmp, true)?;
+                crate::io::prepare_out_dir(&tmp, true)?;
                 let mut plan = RecordPlan::none(model.populations.len());
                 plan.spike_limit = model.populations.iter().map(|p| p.size as u32).collect();
                 let meta = RunMetadata {

@@ -195,9 +195,11 @@ pub fn available(dir: &Path) -> Vec<PlotKind> {
 // ---------------------------------------------------------------------------------------------
 
 static DEJAVU_SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-const FONT: &str = "sans-serif";
+/// The font family every figure of hebb uses (the embedded DejaVu Sans).
+pub(crate) const FONT: &str = "sans-serif";
 
-fn register_fonts() -> Result<()> {
+/// Register the embedded font under every family name plotters may ask for (once per process).
+pub(crate) fn register_fonts() -> Result<()> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         // Every family name plotters may ask for maps to the embedded font.
@@ -212,8 +214,8 @@ fn register_fonts() -> Result<()> {
     }
 }
 
-/// Okabe & Ito's colour-blind-safe palette (black last).
-const PALETTE: [RGBColor; 8] = [
+/// Okabe & Ito's colour-blind-safe palette (black last), shared by every figure.
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),

@@ -6,6 +6,24 @@ use crate::error::Result;
 use crate::network::Network;
 use crate::spec::{ModelSpec, SpikeSelection};
 
+/// Create an output directory; an existing one is refused unless `force` (then it is replaced).
+pub fn prepare_out_dir(dir: &std::path::Path, force: bool) -> Result<()> {
+    use crate::error::Error;
+    if dir.exists() {
+        if !force {
+            return Err(Error::io(
+                dir,
+                "output directory exists; choose another --out or pass --force to replace it",
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(Error::io(dir, "exists and is not a directory"));
+        }
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot remove the existing output directory: {e}")))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot create output directory: {e}")))
+}
+
 /// Receives each completed step.
 pub trait Recorder {
     /// Called after step `net.step`, with that step's spikes per population.

@@ -173,7 +173,7 @@ pub fn frequency(file: &Path, out: &Path, opts: &Options) -> Result<Report> {
 /// [`Error::Interrupted`] and writes nothing.
 pub fn execute(purpose: Purpose, file: &Path, out: &Path, opts: &Options) -> Result<Report> {
     let (spec, text) = load(file, purpose)?;
-    prepare_out(out, opts.force)?;
+    crate::io::prepare_out_dir(out, opts.force)?;
     let mut report = match run(&spec, purpose, file, opts.threads) {
         Ok(r) => r,
         Err(e) => {
@@ -185,23 +185,6 @@ pub fn execute(purpose: Purpose, file: &Path, out: &Path, opts: &Options) -> Res
     report.text = text;
     report.files = report.write(out, &opts.command_line)?;
     Ok(report)
-}
-
-fn prepare_out(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() {
-        if !force {
-            return Err(Error::io(
-                dir,
-                "output directory exists; choose another --out or pass --force to replace it",
-            ));
-        }
-        if dir.is_dir() {
-            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot remove the existing output directory: {e}")))?;
-        } else {
-            return Err(Error::io(dir, "exists and is not a directory"));
-        }
-    }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, format!("cannot create output directory: {e}")))
 }
 
 /// The results of a protocol command.

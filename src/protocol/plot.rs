@@ -9,30 +9,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-static DEJAVU_SANS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans.ttf"));
-const FONT: &str = "sans-serif";
+use crate::plot::{register_fonts, FONT, PALETTE};
 
-fn register_font() -> Result<()> {
-    static OK: OnceLock<bool> = OnceLock::new();
-    if *OK.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok()) {
-        Ok(())
-    } else {
-        Err(Error::io("assets/fonts/DejaVuSans.ttf", "the embedded font cannot be parsed"))
-    }
-}
-
-/// Okabe & Ito's colour-blind-safe palette.
-const PALETTE: [RGBColor; 7] = [
-    RGBColor(0, 114, 178),
-    RGBColor(213, 94, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(230, 159, 0),
-    RGBColor(86, 180, 233),
-    RGBColor(0, 0, 0),
-];
 const GREY: RGBColor = RGBColor(110, 110, 110);
 
 type R = std::result::Result<(), String>;
@@ -43,7 +22,7 @@ fn e<E: std::fmt::Display>(x: E) -> String {
 
 /// Draw the report's figure as PNG and SVG into `dir`.
 pub(super) fn draw(r: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
-    register_font()?;
+    register_fonts()?;
     let stem = match r.purpose {
         Purpose::Pairing => "pairing",
         Purpose::Window => "window",
