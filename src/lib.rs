@@ -44,6 +44,7 @@ pub mod plasticity;
 pub mod plot;
 pub mod protocol;
 pub mod quantity;
+pub mod rate;
 pub mod rng;
 pub mod spec;
 pub mod summary;

@@ -52,7 +52,13 @@ pub(crate) struct EventCtx<'a> {
 /// `lo..hi` exclusively and `slot` must be valid for the postsynaptic population.
 pub(crate) unsafe fn pre_events(c: &EventCtx, ptrs: PlasticPtrs, spikes: &[u32], slot: *mut f32) {
     match &c.pl.rule {
-        Rule::PairStdp(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+        Rule::PairStdp(r) => match r.additive_all_to_all() {
+            // The commonest rule: one multiply-add per event (bit-identical to `on_pre`).
+            Some((_, am, lo, hi)) => pre_loop(c, ptrs, spikes, slot, move |w, _, post, _, _| {
+                ((w as f64 - am * post[0]) as f32).max(lo).min(hi)
+            }),
+            None => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+        },
         Rule::TripletStdp(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
         Rule::Vogels(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
     }
@@ -64,7 +70,12 @@ pub(crate) unsafe fn pre_events(c: &EventCtx, ptrs: PlasticPtrs, spikes: &[u32],
 /// As for [`pre_events`].
 pub(crate) unsafe fn post_events(c: &EventCtx, ptrs: PlasticPtrs, post_spikes: &[u32]) {
     match &c.pl.rule {
-        Rule::PairStdp(r) => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
+        Rule::PairStdp(r) => match r.additive_all_to_all() {
+            Some((ap, _, lo, hi)) => post_loop(c, ptrs, post_spikes, move |w, pre, _, _, _| {
+                ((w as f64 + ap * pre[0]) as f32).max(lo).min(hi)
+            }),
+            None => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
+        },
         Rule::TripletStdp(r) => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
         Rule::Vogels(r) => post_loop(c, ptrs, post_spikes, |w, a, b, e, s| r.on_post(w, a, b, e, s)),
     }

@@ -326,6 +326,28 @@ impl PairStdp {
         to_weight(w1 + dw, self.w_min, self.w_max)
     }
 
+    /// The constants `(a_plus, a_minus, lo, hi)` of the plain rule — additive, all-to-all, no
+    /// non-Hebbian term — whose updates reduce to `w - a_minus x_post` at a pre spike and
+    /// `w + a_plus x_pre` at a post spike, rounded to f32 and clamped to `[lo, hi]`, the f32 values
+    /// nearest inside `[w_min, w_max]`. The engine's inner loop uses them (the commonest rule, one
+    /// multiply-add per synaptic event); the result is bit-identical to [`Self::on_pre`] and
+    /// [`Self::on_post`] for finite weights inside the bounds (tested). `None` for any other variant.
+    #[inline]
+    pub fn additive_all_to_all(&self) -> Option<(f64, f64, f32, f32)> {
+        let nh = &self.non_hebbian;
+        let plain = self.pairing == Pairing::AllToAll
+            && self.weight_dependence == WeightDependence::Additive
+            && nh.a_pre == 0.0
+            && nh.a_post == 0.0
+            && nh.drift == 0.0
+            && nh.beta == 0.0;
+        plain.then(|| {
+            let lo = super::to_weight(self.w_min, self.w_min, self.w_max);
+            let hi = super::to_weight(self.w_max, self.w_min, self.w_max);
+            (self.a_plus, self.a_minus, lo, hi)
+        })
+    }
+
     /// Whether an update depends on `elapsed_ms` (a drift, or the presynaptic-centred state).
     #[inline]
     pub fn uses_elapsed(&self) -> bool {
@@ -368,6 +390,30 @@ impl PairStdp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn additive_all_to_all_constants_reproduce_the_general_update_bit_for_bit() {
+        use rand::{RngExt, SeedableRng};
+        let spec: PairStdpSpec =
+            toml::from_str("a_plus = 0.0324\ntau_plus = 20.0\na_minus = 0.03402\ntau_minus = 20.0\nw_max = 3.24").unwrap();
+        let rule = spec.build_unchecked();
+        let (ap, am, lo, hi) = rule.additive_all_to_all().unwrap();
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut s = 0.0f32;
+        for _ in 0..100_000 {
+            let w = (rng.random::<f64>() * 3.24) as f32;
+            let x: f64 = rng.random::<f64>() * 200.0; // includes updates far past both bounds
+            let fast_pre = ((w as f64 - am * x) as f32).max(lo).min(hi);
+            let fast_post = ((w as f64 + ap * x) as f32).max(lo).min(hi);
+            assert_eq!(fast_pre.to_bits(), rule.on_pre(w, &[0.0], &[x], 0.0, &mut s).to_bits());
+            assert_eq!(fast_post.to_bits(), rule.on_post(w, &[x], &[0.0], 0.0, &mut s).to_bits());
+        }
+        let nn: PairStdpSpec = toml::from_str(
+            "a_plus = 0.01\ntau_plus = 20.0\na_minus = 0.01\ntau_minus = 20.0\nw_max = 1.0\npairing = \"nearest_symmetric\"",
+        )
+        .unwrap();
+        assert!(nn.build_unchecked().additive_all_to_all().is_none());
+    }
 
     #[test]
     fn strictly_later_decodes_times() {

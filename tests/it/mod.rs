@@ -9,4 +9,5 @@ mod output;
 mod plasticity;
 mod plot;
 mod protocol;
+mod rate;
 mod stdp_engine;
