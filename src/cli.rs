@@ -146,7 +146,7 @@ pub struct RunArgs {
     /// Replace an existing output directory.
     #[arg(long)]
     pub force: bool,
-    /// Threads (default: all cores). Results do not depend on it.
+    /// Threads (0 = automatic: 1 below 20000 neurons, all cores above). Results do not depend on it.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
     /// No progress bar.
@@ -497,7 +497,13 @@ fn check(a: ModelArgs) -> Result<()> {
         } else {
             0.0
         };
-        bytes += n * (8.0 + per_delay) + (pre.size + 1) as f64 * 8.0;
+        // Plastic projections add the transposed index: 4 bytes per synapse, 8 per post neuron.
+        let plastic = if pr.plasticity.is_some() {
+            n * 4.0 + (post.size + 1) as f64 * 8.0
+        } else {
+            0.0
+        };
+        bytes += n * (8.0 + per_delay) + (pre.size + 1) as f64 * 8.0 + plastic;
         total += n;
         let rule = serde_json::to_value(&pr.connectivity)
             .ok()

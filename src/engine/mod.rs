@@ -84,6 +84,9 @@ impl SpikeStats {
     }
 }
 
+/// Below this many neurons, `threads = 0` (automatic) runs on one thread.
+pub const AUTO_THREADS_MIN_NEURONS: usize = 20_000;
+
 /// A simulation: a network, its thread pool and per-step buffers.
 pub struct Simulation {
     net: Network,
@@ -95,6 +98,8 @@ pub struct Simulation {
     spikes: Vec<Vec<u32>>,
     /// Per-chunk spike buffers, [chunk][pop].
     chunk_spikes: Vec<Vec<Vec<u32>>>,
+    /// Per-chunk stage times of the last step (deliver, plasticity, integrate), s.
+    chunk_times: Vec<[f64; 3]>,
     /// Projections onto each population.
     onto: Vec<Vec<usize>>,
     /// Poisson drives onto each population.
@@ -123,10 +128,16 @@ pub enum RunEnd {
 }
 
 impl Simulation {
-    /// Wrap a network; `threads` = 0 means all cores.
+    /// Wrap a network. `threads` = 0 chooses automatically: one thread below
+    /// [`AUTO_THREADS_MIN_NEURONS`] neurons (a parallel region at every 0.1 ms step costs more than
+    /// it saves there), all cores above. Results do not depend on the number of threads.
     pub fn new(net: Network, threads: usize) -> Result<Self> {
         let threads = if threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            if net.neurons() < AUTO_THREADS_MIN_NEURONS {
+                1
+            } else {
+                std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            }
         } else {
             threads
         };
@@ -187,6 +198,7 @@ impl Simulation {
         Ok(Simulation {
             spikes: vec![Vec::new(); np],
             chunk_spikes: vec![vec![Vec::new(); np]; threads],
+            chunk_times: vec![[0.0; 3]; threads],
             net,
             threads,
             pool,
@@ -267,7 +279,7 @@ impl Simulation {
     pub fn step(&mut self) {
         let k = self.net.step + 1;
         let t0 = self.timers.start();
-        let (d0, i0) = (self.timers.deliver, self.timers.integrate);
+        let (d0, p0, i0) = (self.timers.deliver, self.timers.plasticity, self.timers.integrate);
         self.apply_drives(k);
         let ctx = Ctx::new(
             &mut self.bufs,
@@ -285,31 +297,37 @@ impl Simulation {
             None => {
                 let out = &mut self.chunk_spikes[0];
                 // SAFETY: one chunk covering every neuron; nothing else accesses the network meanwhile.
-                let (d, i) = unsafe { ctx.process_chunk(0, out) };
+                let [d, pl, i] = unsafe { ctx.process_chunk(0, out) };
                 if timed {
                     self.timers.deliver += d;
+                    self.timers.plasticity += pl;
                     self.timers.integrate += i;
                 }
             }
             Some(pool) => {
                 let ctx = &ctx;
-                let times: Vec<(f64, f64)> = pool.install(|| {
+                let times = &mut self.chunk_times;
+                pool.install(|| {
                     self.chunk_spikes
                         .par_iter_mut()
+                        .zip(times.par_iter_mut())
                         .enumerate()
                         // SAFETY: chunks own disjoint neuron ranges (see Ctx::process_chunk).
-                        .map(|(c, out)| unsafe { ctx.process_chunk(c, out) })
-                        .collect()
+                        .for_each(|(c, (out, t))| *t = unsafe { ctx.process_chunk(c, out) })
                 });
                 if timed {
-                    // Wall time of the region, split in proportion to the first chunk's stages.
-                    let (d, i) = times[0];
+                    // The stages of the first chunk (the others run at the same time).
+                    let [d, pl, i] = self.chunk_times[0];
                     self.timers.deliver += d;
+                    self.timers.plasticity += pl;
                     self.timers.integrate += i;
                 }
             }
         }
-        self.timers.add_other(t0, (self.timers.deliver - d0) + (self.timers.integrate - i0));
+        self.timers.add_other(
+            t0,
+            (self.timers.deliver - d0) + (self.timers.plasticity - p0) + (self.timers.integrate - i0),
+        );
         let t1 = self.timers.start();
         self.gather(k);
         self.net.step = k;
@@ -552,10 +570,10 @@ impl<'a> Ctx<'a> {
     /// Chunks must be processed at most once each per step and their neuron ranges must be
     /// disjoint (they are: `ranges` partitions every population). Only the network's read-only parts
     /// (projections, drives) are read through `self.net`.
-    unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>]) -> (f64, f64) {
+    unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>]) -> [f64; 3] {
         let net = &*self.net;
         let k = self.k;
-        let (mut t_deliver, mut t_integrate) = (0.0, 0.0);
+        let (mut t_deliver, mut t_plastic, mut t_integrate) = (0.0, 0.0, 0.0);
         for (p, raw) in self.pops.iter().enumerate() {
             out[p].clear();
             if matches!(raw.model, RawModel::Source) {
@@ -576,6 +594,7 @@ impl<'a> Ctx<'a> {
                 };
                 let pre_spikes = &self.spikes[pr.pre];
                 if let Some(pl) = pr.plastic.as_deref().filter(|pl| pl.enabled) {
+                    let tp = self.timed.then(Instant::now);
                     let sigma = k - 1;
                     let ec = plastic::EventCtx {
                         pr,
@@ -593,6 +612,9 @@ impl<'a> Ctx<'a> {
                     if sigma > pl.delay {
                         let h = self.hist.len() as u64;
                         plastic::post_events(&ec, self.plastic[pi], &self.hist[((sigma - pl.delay) % h) as usize][pr.post]);
+                    }
+                    if let Some(tp) = tp {
+                        t_plastic += tp.elapsed().as_secs_f64();
                     }
                     continue;
                 }
@@ -683,7 +705,8 @@ impl<'a> Ctx<'a> {
                 t_integrate += t1.elapsed().as_secs_f64();
             }
         }
-        (t_deliver, t_integrate)
+        // Plasticity ran inside the delivery loop: report it apart.
+        [t_deliver - t_plastic, t_plastic, t_integrate]
     }
 }
 
