@@ -306,19 +306,19 @@ impl InputSpec {
     }
 }
 
-/// Which populations' spikes to record: `"all"`, `"none"` or a list of names.
+/// Which populations (spikes) or projections (weights) to record: `"all"`, `"none"` or a list of names.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(untagged)]
-pub enum SpikeSelection {
+pub enum Selection {
     /// `"all"` or `"none"`.
     Keyword(String),
     /// Population names.
     List(Vec<String>),
 }
 
-impl Default for SpikeSelection {
+impl Default for Selection {
     fn default() -> Self {
-        SpikeSelection::Keyword("all".into())
+        Selection::Keyword("all".into())
     }
 }
 
@@ -328,7 +328,7 @@ impl Default for SpikeSelection {
 pub struct RecordSpec {
     /// Spikes of which populations (default all).
     #[serde(default)]
-    pub spikes: SpikeSelection,
+    pub spikes: Selection,
     /// Record spikes of at most this many neurons per population (the first ones; default all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spikes_max_neurons: Option<usize>,
@@ -340,7 +340,7 @@ pub struct RecordSpec {
     pub rate_bin: Option<f64>,
     /// Projections written to `weights.h5`: `"all"` (default), `"none"` or a list of names.
     #[serde(default)]
-    pub weights: SpikeSelection,
+    pub weights: Selection,
     /// Interval of weight snapshots of plastic projections, ms (default: only at the end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_interval: Option<f64>,
@@ -831,13 +831,13 @@ impl ModelSpec {
         }
         let r = &self.record;
         match &r.spikes {
-            SpikeSelection::Keyword(k) if k != "all" && k != "none" => {
+            Selection::Keyword(k) if k != "all" && k != "none" => {
                 issues.push(SpecIssue::new(
                     "record.spikes",
                     format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of population names"),
                 ));
             }
-            SpikeSelection::List(l) => {
+            Selection::List(l) => {
                 for n in l {
                     if pop(n).is_none() {
                         issues.push(SpecIssue::new("record.spikes", format!("no population named '{n}'")));
@@ -847,13 +847,13 @@ impl ModelSpec {
             _ => {}
         }
         match &r.weights {
-            SpikeSelection::Keyword(k) if k != "all" && k != "none" => {
+            Selection::Keyword(k) if k != "all" && k != "none" => {
                 issues.push(SpecIssue::new(
                     "record.weights",
                     format!("value '{k}' is not allowed; use \"all\", \"none\" or a list of projection names"),
                 ));
             }
-            SpikeSelection::List(l) => {
+            Selection::List(l) => {
                 for n in l {
                     if !self.projections.iter().any(|p| &p.resolved_name() == n) {
                         issues.push(SpecIssue::new("record.weights", format!("no projection named '{n}'")));

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::network::Network;
-use crate::spec::{ModelSpec, SpikeSelection};
+use crate::spec::{ModelSpec, Selection};
 
 /// Create an output directory; an existing one is refused unless `force` (then it is replaced).
 pub fn prepare_out_dir(dir: &std::path::Path, force: bool) -> Result<()> {
@@ -79,8 +79,8 @@ impl RecordPlan {
             .iter()
             .map(|p| {
                 let on = match &r.spikes {
-                    SpikeSelection::Keyword(k) => k == "all",
-                    SpikeSelection::List(l) => l.contains(&p.name),
+                    Selection::Keyword(k) => k == "all",
+                    Selection::List(l) => l.contains(&p.name),
                 };
                 if on {
                     r.spikes_max_neurons.unwrap_or(p.size).min(p.size) as u32
@@ -116,8 +116,8 @@ impl RecordPlan {
             .projections
             .iter()
             .map(|p| match &r.weights {
-                SpikeSelection::Keyword(k) => k == "all",
-                SpikeSelection::List(l) => l.contains(&p.resolved_name()),
+                Selection::Keyword(k) => k == "all",
+                Selection::List(l) => l.contains(&p.resolved_name()),
             })
             .collect();
         RecordPlan {

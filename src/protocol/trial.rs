@@ -8,7 +8,7 @@ use crate::engine::{stop_flag, Simulation};
 use crate::error::{Error, Result, SpecIssue};
 use crate::neuron::{NeuronSpec, SpikeSourceParams};
 use crate::quantity::Quantity;
-use crate::spec::{Connectivity, InputSpec, Kind, ModelSpec, PopulationSpec, ProjectionSpec, RecordSpec, SimulationSpec, SpikeSelection};
+use crate::spec::{Connectivity, InputSpec, Kind, ModelSpec, PopulationSpec, ProjectionSpec, RecordSpec, Selection, SimulationSpec};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -250,8 +250,8 @@ fn bare_model(dt: f64, duration: f64) -> ModelSpec {
         projections: Vec::new(),
         inputs: Vec::new(),
         record: RecordSpec {
-            spikes: SpikeSelection::Keyword("none".into()),
-            weights: SpikeSelection::Keyword("none".into()),
+            spikes: Selection::Keyword("none".into()),
+            weights: Selection::Keyword("none".into()),
             ..RecordSpec::default()
         },
     }
