@@ -227,6 +227,14 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<()> {
+    #[cfg(feature = "mpi")]
+    if crate::dist::mpi::launched_by_mpi() {
+        if let Some(comm) = crate::dist::mpi::MpiComm::init() {
+            if crate::dist::Comm::size(&comm) > 1 {
+                return run_ranks(a, Box::new(comm));
+            }
+        }
+    }
     let (model, resolved) = a.model.load()?;
     crate::io::prepare_out_dir(&a.out, a.force)?;
     let model_name = a.model.model.display().to_string();
@@ -448,6 +456,178 @@ fn info(a: InfoArgs) -> Result<()> {
                 c
             );
         }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "mpi")]
+/// Make every rank agree on `r`: if any rank failed, rank 0 returns one error that quotes every
+/// rank's message (once when they are all the same) and the others return [`Error::Reported`].
+fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
+    let mut failed = [u64::from(r.is_err())];
+    comm.sum_u64(&mut failed);
+    if failed[0] == 0 {
+        return r;
+    }
+    let code = match &r {
+        Err(Error::Interrupted { .. }) => 130,
+        _ => 2,
+    };
+    let msg = match &r {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    match comm.gather_bytes(msg.as_bytes()) {
+        None => Err(Error::Reported { code }),
+        Some(all) => {
+            let msgs: Vec<(usize, String)> = all
+                .into_iter()
+                .enumerate()
+                .filter(|(_, m)| !m.is_empty())
+                .map(|(r, m)| (r, String::from_utf8_lossy(&m).into_owned()))
+                .collect();
+            if let (Err(e @ Error::Interrupted { .. }), 1) = (r, msgs.len()) {
+                return Err(e);
+            }
+            let text = if msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1) {
+                msgs[0].1.clone()
+            } else {
+                msgs.iter().map(|(r, m)| format!("rank {r}: {m}")).collect::<Vec<_>>().join("\n")
+            };
+            Err(Error::Usage(text))
+        }
+    }
+}
+
+#[cfg(feature = "mpi")]
+/// `hebb run` on several MPI ranks: each rank simulates the neurons it owns and streams its part
+/// to `OUT/ranks/rank_R/`; rank 0 merges the parts into the files a single process writes.
+/// Every step that can fail on one rank is followed by [`agree`], so a failure stops all ranks
+/// with rank 0's message instead of leaving the others waiting.
+fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
+    use crate::io::merge;
+    let (rank, ranks) = (comm.rank(), comm.size());
+    let root = rank == 0;
+    let loaded = agree(&*comm, a.model.load())?;
+    let (model, resolved) = loaded;
+    let prepared = if root {
+        crate::io::prepare_out_dir(&a.out, a.force)
+    } else {
+        Ok(())
+    };
+    agree(&*comm, prepared)?;
+    let part = merge::rank_dir(&a.out, rank);
+    let made = std::fs::create_dir_all(&part).map_err(|e| Error::io(&part, format!("cannot create this rank's output directory: {e}")));
+    agree(&*comm, made)?;
+    let model_name = a.model.model.display().to_string();
+    let t0 = Instant::now();
+    let built = build::build(&model);
+    let net = agree(&*comm, built)?;
+    let construction_s = t0.elapsed().as_secs_f64();
+    let mut sim = Simulation::with_comm(net, a.threads, comm)?;
+    sim.set_timings(a.timings);
+    let steps = model.steps();
+    let requested = model.simulation.duration;
+    let run_json = a.out.join("run.json");
+    let written = if root {
+        write_json(
+            &run_json,
+            &RunSummary::collect(&sim, &model_name, requested, construction_s, 0.0, false),
+        )
+    } else {
+        Ok(())
+    };
+    agree(sim.comm(), written)?;
+    install_ctrlc();
+    let show = root && !a.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        indicatif::ProgressBar::new(steps)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise} < {eta_precise}]").expect("valid template"));
+    let dt = model.simulation.dt;
+    let meta = RunMetadata {
+        hebb_version: env!("CARGO_PKG_VERSION").into(),
+        seed: model.simulation.seed,
+        dt_ms: dt,
+        requested_duration_ms: requested,
+        model_text: resolved,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    // This rank records the neurons it owns.
+    let full_plan = RecordPlan::from_spec(&model);
+    let mut plan = full_plan.clone();
+    for probe in plan.state.iter_mut() {
+        let (lo, hi) = sim.owned()[probe.pop];
+        probe.neurons.retain(|&i| i >= lo && i < hi);
+    }
+    // A report with none of this rank's neurons is left out of its part (the merge knows).
+    plan.state.retain(|probe| !probe.neurons.is_empty());
+    let created = H5Recorder::create(&part, sim.net(), plan, &meta);
+    let mut recorder = agree(sim.comm(), created)?;
+    let plastic: Vec<usize> = sim
+        .net()
+        .projections
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.plastic.is_some())
+        .map(|(k, _)| k)
+        .collect();
+    recorder.snapshot_projections(plastic);
+    let t1 = Instant::now();
+    let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
+        let el = t1.elapsed().as_secs_f64().max(1e-9);
+        bar.set_position(s);
+        bar.set_message(format!(
+            "{:.0}/{:.0} ms, {:.2}x real time, {ranks} ranks",
+            s as f64 * dt,
+            steps as f64 * dt,
+            s as f64 * dt * 1e-3 / el
+        ));
+    });
+    let simulation_s = t1.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let completed = matches!(result, Ok(RunEnd::Completed));
+    let closed = recorder.finish(sim.net(), completed, simulation_s);
+    let ended = result.and_then(|end| closed.map(|_| end));
+    let reached_ms = sim.net().time_ms();
+    sim.reduce_stats();
+    let end = agree(sim.comm(), ended);
+    let end = match end {
+        Ok(end) => end,
+        Err(e) => {
+            // The parts stay in OUT/ranks/, readable and marked incomplete.
+            if root {
+                let summary = RunSummary::collect(&sim, &model_name, requested, construction_s, simulation_s, false);
+                let _ = write_json(&run_json, &summary);
+            }
+            return Err(e);
+        }
+    };
+    let completed = end == RunEnd::Completed;
+    let merged = if root {
+        merge::merge_parts(&a.out, ranks, sim.net(), &full_plan, &meta, completed, reached_ms, simulation_s).and_then(|_| {
+            let summary = RunSummary::collect(&sim, &model_name, requested, construction_s, simulation_s, completed);
+            write_json(&run_json, &summary)?;
+            println!("{summary}");
+            println!("output              {}", a.out.display());
+            Ok(())
+        })
+    } else {
+        Ok(())
+    };
+    agree(sim.comm(), merged)?;
+    if root {
+        // The merged files hold everything; the parts are no longer needed.
+        let _ = std::fs::remove_dir_all(a.out.join("ranks"));
+    }
+    if !completed {
+        return Err(if root {
+            Error::Interrupted { reached_ms }
+        } else {
+            Error::Reported { code: 130 }
+        });
     }
     Ok(())
 }

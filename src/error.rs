@@ -59,6 +59,12 @@ pub enum Error {
     /// A command-line value (override, option) is not allowed.
     #[error("{0}")]
     Usage(String),
+    /// A distributed run failed and rank 0 has reported why; this rank exits with `code` quietly.
+    #[error("reported by rank 0")]
+    Reported {
+        /// Exit code.
+        code: i32,
+    },
     /// The run was stopped by the user (Ctrl-C); its outputs are closed and marked incomplete.
     #[error("interrupted at {reached_ms} ms; the outputs hold everything up to then and are marked incomplete (completed = 0)")]
     Interrupted {

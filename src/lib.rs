@@ -34,6 +34,7 @@
 pub mod analysis;
 pub mod build;
 pub mod cli;
+pub mod dist;
 pub mod engine;
 pub mod error;
 pub mod input;

@@ -14,6 +14,7 @@ fn main() {
     let cli = hebb::cli::Cli::parse();
     match hebb::cli::execute(cli) {
         Ok(()) => {}
+        Err(hebb::Error::Reported { code }) => std::process::exit(code),
         Err(e @ hebb::Error::Interrupted { .. }) => {
             eprintln!("{e}");
             std::process::exit(130);

@@ -39,8 +39,10 @@ pub struct RunSummary {
     pub reached_duration_ms: f64,
     /// True when the run reached the requested duration.
     pub completed: bool,
-    /// Threads.
+    /// Threads (per rank).
     pub threads: usize,
+    /// MPI ranks (1: one process).
+    pub ranks: usize,
     /// Populations.
     pub populations: Vec<PopulationSummary>,
     /// Synapses.
@@ -84,7 +86,8 @@ impl RunSummary {
                 }
             })
             .collect();
-        let synapses = net.synapses();
+        let (synapses, synapse_bytes) = sim.synapse_totals();
+        let synapses = synapses as usize;
         RunSummary {
             hebb_version: env!("CARGO_PKG_VERSION").into(),
             model: model.into(),
@@ -94,10 +97,11 @@ impl RunSummary {
             reached_duration_ms: net.time_ms(),
             completed,
             threads: sim.threads(),
+            ranks: sim.comm().size(),
             populations,
             synapses,
             bytes_per_synapse: if synapses > 0 {
-                net.synapse_bytes() as f64 / synapses as f64
+                synapse_bytes as f64 / synapses as f64
             } else {
                 0.0
             },
@@ -143,7 +147,15 @@ impl std::fmt::Display for RunSummary {
             if self.completed { "" } else { " (INCOMPLETE)" }
         )?;
         writeln!(f, "construction        {:.3} s", self.construction_s)?;
-        writeln!(f, "simulation          {:.3} s wall, {} thread(s)", self.simulation_s, self.threads)?;
+        if self.ranks > 1 {
+            writeln!(
+                f,
+                "simulation          {:.3} s wall, {} ranks x {} thread(s)",
+                self.simulation_s, self.ranks, self.threads
+            )?;
+        } else {
+            writeln!(f, "simulation          {:.3} s wall, {} thread(s)", self.simulation_s, self.threads)?;
+        }
         writeln!(f, "simulated/wall      {:.2}x real time", self.realtime_factor)?;
         write!(
             f,

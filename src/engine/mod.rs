@@ -25,6 +25,7 @@
 mod plastic;
 pub mod timers;
 
+use crate::dist::{Comm, Local, STATUS_ERROR, STATUS_STOP};
 use crate::error::Result;
 use crate::io::Recorder;
 use crate::network::Network;
@@ -92,9 +93,26 @@ pub struct Simulation {
     net: Network,
     threads: usize,
     pool: Option<rayon::ThreadPool>,
-    /// ranges[pop][chunk] = (lo, hi)
+    /// ranges[pop][chunk] = (lo, hi), inside the neurons this rank owns.
     ranges: Vec<Vec<(u32, u32)>>,
-    /// Spikes of the last completed step, per population.
+    /// Neurons this rank owns, per population (all of them in one process).
+    owned: Vec<(u32, u32)>,
+    /// Populations whose spikes are exchanged between ranks (integrated neurons, not sources).
+    integrated: Vec<usize>,
+    /// Delivery lag: the spikes of step σ are delivered (and their plasticity applied) at step
+    /// σ + slice; ranks exchange spikes once per slice. 1 with plasticity, else the minimum delay.
+    slice: u64,
+    /// The other ranks (one process: [`Local`]).
+    comm: Box<dyn Comm>,
+    /// Status word this rank sends at the next exchange ([`STATUS_STOP`], [`STATUS_ERROR`]).
+    status_local: u32,
+    /// Union of the ranks' status words at the last exchange.
+    status_all: u32,
+    /// Reused exchange buffers.
+    xchg: Exchange,
+    /// Synapses and their bytes over all ranks.
+    synapse_totals: (u64, u64),
+    /// Spikes of the last completed step of the neurons this rank owns, per population.
     spikes: Vec<Vec<u32>>,
     /// Per-chunk spike buffers, [chunk][pop].
     chunk_spikes: Vec<Vec<Vec<u32>>>,
@@ -112,7 +130,8 @@ pub struct Simulation {
     pub syn_events: u64,
     /// Stage timers (on with `set_timings(true)`).
     pub timers: Timers,
-    /// Spikes of the last `hist.len()` steps, [step % len][pop] (plasticity needs delayed events).
+    /// Spikes of all ranks of the last `hist.len()` steps, [step % len][pop]: delivery reads step
+    /// k - slice, plasticity reads postsynaptic spikes a delay back.
     hist: Vec<Vec<Vec<u32>>>,
     /// Buffers for the raw views of a step.
     bufs: RawBufs,
@@ -132,8 +151,23 @@ impl Simulation {
     /// [`AUTO_THREADS_MIN_NEURONS`] neurons (a parallel region at every 0.1 ms step costs more than
     /// it saves there), all cores above. Results do not depend on the number of threads.
     pub fn new(net: Network, threads: usize) -> Result<Self> {
+        Self::with_comm(net, threads, Box::new(Local))
+    }
+
+    /// Wrap a network for rank `comm.rank()` of `comm.size()`: this rank keeps only the synapses
+    /// onto the neurons it owns ([`crate::dist::owned_range`]) and simulates those neurons;
+    /// spikes, weights and statistics of the neurons it owns are bit-identical to a single
+    /// process run.
+    pub fn with_comm(mut net: Network, threads: usize, comm: Box<dyn Comm>) -> Result<Self> {
+        let (rank, ranks) = (comm.rank(), comm.size());
+        let owned: Vec<(u32, u32)> = net
+            .populations
+            .iter()
+            .map(|p| crate::dist::owned_range(p.size, rank, ranks))
+            .collect();
+        let owned_neurons: usize = owned.iter().map(|&(a, b)| (b - a) as usize).sum();
         let threads = if threads == 0 {
-            if net.neurons() < AUTO_THREADS_MIN_NEURONS {
+            if owned_neurons < AUTO_THREADS_MIN_NEURONS {
                 1
             } else {
                 std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
@@ -155,13 +189,16 @@ impl Simulation {
         let ranges = net
             .populations
             .iter()
-            .map(|p| {
-                let blocks = p.size.div_ceil(BLOCK);
+            .zip(&owned)
+            .map(|(_, &(lo, hi))| {
+                let first = lo as usize / BLOCK;
+                // `lo` is a block boundary and `hi` one too or the population's end.
+                let blocks = ((hi - lo) as usize).div_ceil(BLOCK);
                 (0..threads)
                     .map(|c| {
-                        let b0 = c * blocks / threads;
-                        let b1 = (c + 1) * blocks / threads;
-                        ((b0 * BLOCK).min(p.size) as u32, (b1 * BLOCK).min(p.size) as u32)
+                        let b0 = first + c * blocks / threads;
+                        let b1 = first + (c + 1) * blocks / threads;
+                        ((b0 * BLOCK).min(hi as usize) as u32, (b1 * BLOCK).min(hi as usize) as u32)
                     })
                     .collect()
             })
@@ -187,13 +224,40 @@ impl Simulation {
                     .collect()
             })
             .collect();
-        let hist_len = net.traces.iter().map(|t| t.shift as usize).max().unwrap_or(0) + 2;
+        let plastic = net.projections.iter().any(|p| p.plastic.is_some());
+        let min_delay = net
+            .projections
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.min_delay())
+            .min()
+            .unwrap_or(1);
+        let slice = if plastic { 1 } else { min_delay.max(1) as u64 };
+        let hist_len = net.traces.iter().map(|t| t.shift as usize).max().unwrap_or(0) + slice as usize + 2;
+        // Fan-out over all ranks (before this rank drops the synapses it does not own), so that
+        // the ranks' event counts add up to the single-process count.
         let mut out_degree: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
         for pr in &net.projections {
             for (j, d) in out_degree[pr.pre].iter_mut().enumerate() {
                 *d += pr.row(j).len() as u32;
             }
         }
+        if ranks > 1 {
+            for pr in net.projections.iter_mut() {
+                let (lo, hi) = owned[pr.post];
+                let n_post = net.populations[pr.post].size;
+                pr.retain_targets(lo, hi, n_post);
+            }
+        }
+        let mut synapse_totals = [net.synapses() as u64, net.synapse_bytes() as u64];
+        comm.sum_u64(&mut synapse_totals);
+        let integrated = net
+            .populations
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !matches!(p.dynamics, Dynamics::PoissonSource(_) | Dynamics::SpikeSource(_)))
+            .map(|(i, _)| i)
+            .collect();
         let stats = net.populations.iter().map(|p| SpikeStats::new(p.size)).collect();
         Ok(Simulation {
             spikes: vec![Vec::new(); np],
@@ -203,6 +267,14 @@ impl Simulation {
             threads,
             pool,
             ranges,
+            owned,
+            integrated,
+            slice,
+            comm,
+            status_local: 0,
+            status_all: 0,
+            xchg: Exchange::default(),
+            synapse_totals: (synapse_totals[0], synapse_totals[1]),
             onto,
             poisson_onto,
             out_degree,
@@ -234,9 +306,49 @@ impl Simulation {
         self.threads
     }
 
-    /// Spikes of the last completed step, per population (local neuron indices, ascending).
+    /// Spikes of the last completed step, per population (indices within the population,
+    /// ascending), of the neurons this rank owns (all of them in one process).
     pub fn last_spikes(&self) -> &[Vec<u32>] {
         &self.spikes
+    }
+
+    /// Neurons of each population this rank owns, `(lo, hi)`.
+    pub fn owned(&self) -> &[(u32, u32)] {
+        &self.owned
+    }
+
+    /// Steps between spike exchanges (and the delivery lag): 1 with plasticity, else the minimum delay.
+    pub fn slice(&self) -> u64 {
+        self.slice
+    }
+
+    /// Synapses and their storage in bytes, over all ranks (collected at construction).
+    pub fn synapse_totals(&self) -> (u64, u64) {
+        self.synapse_totals
+    }
+
+    /// The communicator (ranks).
+    pub fn comm(&self) -> &dyn Comm {
+        &*self.comm
+    }
+
+    /// Sum the spike statistics and event counts over ranks, so that every rank holds the
+    /// statistics of the whole network (each rank counted only the neurons it owns). Collective:
+    /// call on every rank, once, after the run.
+    pub fn reduce_stats(&mut self) {
+        if self.comm.size() == 1 {
+            return;
+        }
+        for st in self.stats.iter_mut() {
+            let mut c: Vec<u64> = st.count.iter().map(|&c| c as u64).collect();
+            self.comm.sum_u64(&mut c);
+            st.count.iter_mut().zip(&c).for_each(|(a, &b)| *a = b as u32);
+            self.comm.sum_f64(&mut st.isi_sum);
+            self.comm.sum_f64(&mut st.isi_sq);
+        }
+        let mut e = [self.syn_events];
+        self.comm.sum_u64(&mut e);
+        self.syn_events = e[0];
     }
 
     /// Switch the plasticity of projection `proj` on or off (weights of a frozen projection stay
@@ -260,19 +372,58 @@ impl Simulation {
     /// at the end of the current step when `stop` becomes true.
     pub fn run(&mut self, steps: u64, recorder: &mut dyn Recorder, stop: &AtomicBool, mut progress: impl FnMut(u64)) -> Result<RunEnd> {
         let every = 200;
+        if self.comm.size() == 1 {
+            for s in 0..steps {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(RunEnd::Interrupted);
+                }
+                self.step();
+                let t0 = self.timers.start();
+                recorder.record(&self.net, &self.spikes)?;
+                self.timers.add_record(t0);
+                if (s + 1) % every == 0 || s + 1 == steps {
+                    progress(s + 1);
+                }
+            }
+            return Ok(RunEnd::Completed);
+        }
+        // Several ranks: a rank never leaves the loop alone (the others would wait for it at the
+        // next exchange). Stop requests and failures travel in the status word of the exchange
+        // and every rank stops after the same step.
+        let mut failed: Option<crate::Error> = None;
+        self.status_all = 0;
         for s in 0..steps {
             if stop.load(Ordering::Relaxed) {
-                return Ok(RunEnd::Interrupted);
+                self.status_local |= STATUS_STOP;
             }
             self.step();
-            let t0 = self.timers.start();
-            recorder.record(&self.net, &self.spikes)?;
-            self.timers.add_record(t0);
+            if failed.is_none() {
+                let t0 = self.timers.start();
+                if let Err(e) = recorder.record(&self.net, &self.spikes) {
+                    failed = Some(e);
+                    self.status_local |= STATUS_ERROR;
+                }
+                self.timers.add_record(t0);
+            }
             if (s + 1) % every == 0 || s + 1 == steps {
                 progress(s + 1);
             }
+            if self.status_all != 0 {
+                break;
+            }
         }
-        Ok(RunEnd::Completed)
+        let status = self.status_all;
+        self.status_local = 0;
+        self.status_all = 0;
+        match failed {
+            Some(e) => Err(e),
+            None if status & STATUS_ERROR != 0 => Err(crate::Error::Usage(format!(
+                "stopped at {} ms because another rank failed (rank 0 reports its error)",
+                self.net.time_ms()
+            ))),
+            None if status & STATUS_STOP != 0 => Ok(RunEnd::Interrupted),
+            None => Ok(RunEnd::Completed),
+        }
     }
 
     /// Advance one step (see the module documentation for the order).
@@ -284,7 +435,7 @@ impl Simulation {
         let ctx = Ctx::new(
             &mut self.bufs,
             &mut self.net,
-            &self.spikes,
+            self.slice,
             &self.hist,
             &self.ranges,
             &self.onto,
@@ -378,17 +529,30 @@ impl Simulation {
     }
 
     fn gather(&mut self, k: u64) {
+        let h = self.hist.len() as u64;
+        let slot = (k % h) as usize;
         for (p, pop) in self.net.populations.iter_mut().enumerate() {
             let s = &mut self.spikes[p];
             s.clear();
+            let all = &mut self.hist[slot][p];
+            all.clear();
+            let (lo, hi) = self.owned[p];
             match &mut pop.dynamics {
-                Dynamics::PoissonSource(src) => src.step(&mut pop.rngs, s),
-                Dynamics::SpikeSource(src) => src.step(k, s),
+                // Sources are generated in full on every rank (the same block streams); a rank
+                // reports the ones it owns.
+                Dynamics::PoissonSource(src) => src.step(&mut pop.rngs, all),
+                Dynamics::SpikeSource(src) => src.step(k, all),
                 _ => {
                     for c in &self.chunk_spikes {
                         s.extend_from_slice(&c[p]);
                     }
+                    all.extend_from_slice(s);
                 }
+            }
+            if matches!(pop.dynamics, Dynamics::PoissonSource(_) | Dynamics::SpikeSource(_)) {
+                let a = all.partition_point(|&i| i < lo);
+                let b = all.partition_point(|&i| i < hi);
+                s.extend_from_slice(&all[a..b]);
             }
             let st = &mut self.stats[p];
             let deg = &self.out_degree[p];
@@ -404,15 +568,14 @@ impl Simulation {
                 self.syn_events += deg[i] as u64;
             }
         }
+        if self.comm.size() > 1 && k.is_multiple_of(self.slice) {
+            self.exchange(k);
+        }
         if self.net.traces.is_empty() {
             return;
         }
-        let h = self.hist.len() as u64;
-        let slot = (k % h) as usize;
-        for (p, s) in self.spikes.iter().enumerate() {
-            self.hist[slot][p].clear();
-            self.hist[slot][p].extend_from_slice(s);
-        }
+        // Traces exist only with plasticity, where the slice is one step: `hist` holds every
+        // rank's spikes up to step k here.
         let empty: &[u32] = &[];
         for ts in self.net.traces.iter_mut() {
             let at = |m: u64| {
@@ -427,6 +590,58 @@ impl Simulation {
             ts.advance(k, prev, now);
         }
     }
+
+    /// Exchange the spikes of the slice ending at step k: afterwards `hist` holds every rank's
+    /// spikes of those steps, in ascending order (the ranks own ascending neuron ranges).
+    fn exchange(&mut self, k: u64) {
+        let h = self.hist.len() as u64;
+        let m = self.slice;
+        let x = &mut self.xchg;
+        x.header.clear();
+        x.send.clear();
+        x.header.push(self.status_local);
+        for step in k + 1 - m..=k {
+            let slot = (step % h) as usize;
+            for &p in &self.integrated {
+                let l = &self.hist[slot][p];
+                x.header.push(l.len() as u32);
+                x.send.extend_from_slice(l);
+            }
+        }
+        self.comm.all_gather(&x.header, &mut x.headers, &x.send, &mut x.counts, &mut x.out);
+        let hl = x.header.len();
+        for step in k + 1 - m..=k {
+            for &p in &self.integrated {
+                self.hist[(step % h) as usize][p].clear();
+            }
+        }
+        let mut start = 0;
+        for (r, &count) in x.counts.iter().enumerate() {
+            let hdr = &x.headers[r * hl..(r + 1) * hl];
+            self.status_all |= hdr[0];
+            let mut pos = start;
+            let mut i = 1;
+            for step in k + 1 - m..=k {
+                for &p in &self.integrated {
+                    let c = hdr[i] as usize;
+                    self.hist[(step % h) as usize][p].extend_from_slice(&x.out[pos..pos + c]);
+                    pos += c;
+                    i += 1;
+                }
+            }
+            start += count;
+        }
+    }
+}
+
+/// Reused buffers of the spike exchange.
+#[derive(Default)]
+struct Exchange {
+    header: Vec<u32>,
+    send: Vec<u32>,
+    headers: Vec<u32>,
+    counts: Vec<usize>,
+    out: Vec<u32>,
 }
 
 /// Reused buffers for the raw views of a step (no allocation per step).
@@ -468,7 +683,7 @@ struct Ctx<'a> {
     pops: &'a [PopRaw],
     plastic: &'a [plastic::PlasticPtrs],
     net: *const Network,
-    spikes: &'a [Vec<u32>],
+    slice: u64,
     hist: &'a [Vec<Vec<u32>>],
     ranges: &'a [Vec<(u32, u32)>],
     onto: &'a [Vec<usize>],
@@ -485,7 +700,7 @@ impl<'a> Ctx<'a> {
     fn new(
         bufs: &'a mut RawBufs,
         net: &mut Network,
-        spikes: &'a [Vec<u32>],
+        slice: u64,
         hist: &'a [Vec<Vec<u32>>],
         ranges: &'a [Vec<(u32, u32)>],
         onto: &'a [Vec<usize>],
@@ -554,7 +769,7 @@ impl<'a> Ctx<'a> {
             pops: &bufs.pops,
             plastic: &bufs.plastic,
             net: net as *const Network,
-            spikes,
+            slice,
             hist,
             ranges,
             onto,
@@ -573,6 +788,15 @@ impl<'a> Ctx<'a> {
     unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>]) -> [f64; 3] {
         let net = &*self.net;
         let k = self.k;
+        // The spikes delivered now are those of step σ = k - slice (every rank's, see `gather`).
+        let sigma = k.saturating_sub(self.slice);
+        let h = self.hist.len() as u64;
+        let empty: &[Vec<u32>] = &[];
+        let delivered = if k >= self.slice {
+            &self.hist[(sigma % h) as usize][..]
+        } else {
+            empty
+        };
         let (mut t_deliver, mut t_plastic, mut t_integrate) = (0.0, 0.0, 0.0);
         for (p, raw) in self.pops.iter().enumerate() {
             out[p].clear();
@@ -585,17 +809,16 @@ impl<'a> Ctx<'a> {
             }
             let full = lo == 0 && hi as usize == raw.n;
             let t0 = self.timed.then(Instant::now);
-            // 1. Deliver the spikes of step k-1.
+            // 1. Deliver the spikes of step σ.
             for &pi in &self.onto[p] {
                 let pr = &net.projections[pi];
                 let ring = match pr.receptor {
                     Kind::Excitatory => raw.ring_e,
                     Kind::Inhibitory => raw.ring_i,
                 };
-                let pre_spikes = &self.spikes[pr.pre];
+                let pre_spikes = delivered.get(pr.pre).map_or(&[][..], |v| &v[..]);
                 if let Some(pl) = pr.plastic.as_deref().filter(|pl| pl.enabled) {
                     let tp = self.timed.then(Instant::now);
-                    let sigma = k - 1;
                     let ec = plastic::EventCtx {
                         pr,
                         pl,
@@ -610,7 +833,6 @@ impl<'a> Ctx<'a> {
                     let slot = ring.add((((sigma + pl.delay) % raw.ring_slots) as usize) * raw.n);
                     plastic::pre_events(&ec, self.plastic[pi], pre_spikes, slot);
                     if sigma > pl.delay {
-                        let h = self.hist.len() as u64;
                         plastic::post_events(&ec, self.plastic[pi], &self.hist[((sigma - pl.delay) % h) as usize][pr.post]);
                     }
                     if let Some(tp) = tp {
@@ -620,7 +842,7 @@ impl<'a> Ctx<'a> {
                 }
                 match &pr.delays {
                     Delays::Constant(d) => {
-                        let slot = ring.add((((k - 1 + *d as u64) % raw.ring_slots) as usize) * raw.n);
+                        let slot = ring.add((((sigma + *d as u64) % raw.ring_slots) as usize) * raw.n);
                         for &j in pre_spikes {
                             let r = pr.row_in(j as usize, lo, hi, full);
                             let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
@@ -633,7 +855,7 @@ impl<'a> Ctx<'a> {
                         for &j in pre_spikes {
                             let r = pr.row_in(j as usize, lo, hi, full);
                             for s in r {
-                                let off = (((k - 1 + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
+                                let off = (((sigma + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
                                 *ring.add(off + pr.targets[s] as usize) += pr.weights[s];
                             }
                         }

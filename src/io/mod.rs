@@ -203,4 +203,5 @@ impl Recorder for MemoryRecorder {
 
 pub mod h5recorder;
 pub mod hdf5;
+pub mod merge;
 pub use h5recorder::H5Recorder;

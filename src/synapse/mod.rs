@@ -88,6 +88,45 @@ impl Projection {
         }
     }
 
+    /// Smallest delay in steps (0 for an empty projection).
+    pub fn min_delay(&self) -> u32 {
+        match &self.delays {
+            Delays::Constant(d) => *d,
+            Delays::PerSynapse(v) => v.iter().copied().min().map_or(0, u32::from),
+        }
+    }
+
+    /// Keep only the synapses onto postsynaptic neurons `lo..hi` (a rank's share, see
+    /// [`crate::dist`]); rows stay sorted by target and the plastic index is rebuilt.
+    pub fn retain_targets(&mut self, lo: u32, hi: u32, n_post: usize) {
+        let n_pre = self.row_ptr.len() - 1;
+        let mut keep = Vec::with_capacity(self.len());
+        let mut row_ptr = Vec::with_capacity(n_pre + 1);
+        row_ptr.push(0u64);
+        for j in 0..n_pre {
+            let r = self.row_in(j, lo, hi, false);
+            keep.extend(r);
+            row_ptr.push(keep.len() as u64);
+        }
+        self.targets = keep.iter().map(|&s| self.targets[s]).collect();
+        self.weights = keep.iter().map(|&s| self.weights[s]).collect();
+        if let Delays::PerSynapse(v) = &mut self.delays {
+            *v = keep.iter().map(|&s| v[s]).collect();
+        }
+        self.row_ptr = row_ptr;
+        if let Some(pl) = self.plastic.as_mut() {
+            if !pl.state.is_empty() {
+                pl.state = keep.iter().map(|&s| pl.state[s]).collect();
+            }
+            let (col_ptr, col_syn, packed, row_hint, hint_shift) = Plastic::index(&self.row_ptr, &self.targets, n_post);
+            pl.col_ptr = col_ptr;
+            pl.col_syn = col_syn;
+            pl.packed = packed;
+            pl.row_hint = row_hint;
+            pl.hint_shift = hint_shift;
+        }
+    }
+
     /// Bytes used by the synapse arrays (targets, weights, delays, row pointers).
     pub fn bytes(&self) -> usize {
         let d = match &self.delays {

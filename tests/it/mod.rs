@@ -4,6 +4,8 @@ mod engine;
 mod errors;
 mod hdf5_module;
 mod models;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod neurons;
 mod output;
 mod plasticity;
