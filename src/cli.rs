@@ -477,8 +477,17 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
         Ok(_) => String::new(),
         Err(e) => e.to_string(),
     };
+    // Rank 0 prints before anyone exits: a launcher ends the whole job when the first rank
+    // exits with an error, which must not cut rank 0's message.
+    let report = |text: Option<String>| {
+        if let Some(text) = text {
+            eprintln!("{text}");
+        }
+        comm.barrier();
+        Err(Error::Reported { code })
+    };
     match comm.gather_bytes(msg.as_bytes()) {
-        None => Err(Error::Reported { code }),
+        None => report(None),
         Some(all) => {
             let msgs: Vec<(usize, String)> = all
                 .into_iter()
@@ -486,15 +495,12 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
                 .filter(|(_, m)| !m.is_empty())
                 .map(|(r, m)| (r, String::from_utf8_lossy(&m).into_owned()))
                 .collect();
-            if let (Err(e @ Error::Interrupted { .. }), 1) = (r, msgs.len()) {
-                return Err(e);
-            }
             let text = if msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1) {
                 msgs[0].1.clone()
             } else {
                 msgs.iter().map(|(r, m)| format!("rank {r}: {m}")).collect::<Vec<_>>().join("\n")
             };
-            Err(Error::Usage(text))
+            report(Some(if code == 130 { text } else { format!("error: {text}") }))
         }
     }
 }
@@ -623,11 +629,11 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
         let _ = std::fs::remove_dir_all(a.out.join("ranks"));
     }
     if !completed {
-        return Err(if root {
-            Error::Interrupted { reached_ms }
-        } else {
-            Error::Reported { code: 130 }
-        });
+        if root {
+            eprintln!("{}", Error::Interrupted { reached_ms });
+        }
+        sim.comm().barrier();
+        return Err(Error::Reported { code: 130 });
     }
     Ok(())
 }

@@ -97,6 +97,7 @@ pub mod mpi {
     use ::mpi::topology::SimpleCommunicator;
     use ::mpi::traits::*;
     use ::mpi::Count;
+    use std::cell::Cell;
 
     /// True when an MPI launcher started this process (`mpirun`, `mpiexec` or `srun`): they set
     /// these variables. Without one, `hebb run` stays a single process and never touches MPI.
@@ -109,6 +110,10 @@ pub mod mpi {
     /// MPI_COMM_WORLD and the MPI environment (finalised when dropped).
     pub struct MpiComm {
         world: SimpleCommunicator,
+        /// Spike ids per rank that the fixed-size exchange carries (grows on overflow).
+        capacity: Cell<usize>,
+        send_buf: Cell<Vec<u32>>,
+        recv_buf: Cell<Vec<u32>>,
         _universe: ::mpi::environment::Universe,
     }
 
@@ -119,6 +124,9 @@ pub mod mpi {
             let world = universe.world();
             Some(MpiComm {
                 world,
+                capacity: Cell::new(16),
+                send_buf: Cell::new(Vec::new()),
+                recv_buf: Cell::new(Vec::new()),
                 _universe: universe,
             })
         }
@@ -148,26 +156,44 @@ pub mod mpi {
             self.world.size() as usize
         }
         fn all_gather(&self, header: &[u32], headers: &mut Vec<u32>, send: &[u32], counts: &mut Vec<usize>, out: &mut Vec<u32>) {
+            // One fixed-size all-gather per slice: [length, header, ids padded to `capacity`].
+            // Only when some rank has more ids than the capacity does a second, exact
+            // all-gather follow (and the capacity grows), as in NEST's spike buffers.
             let r = self.size();
-            // The header carries the length of every rank's list, so one fixed-size gather tells
-            // everyone how much to receive.
-            let mut h = Vec::with_capacity(header.len() + 1);
-            h.push(send.len() as u32);
-            h.extend_from_slice(header);
-            let mut all = vec![0u32; h.len() * r];
-            self.world.all_gather_into(&h[..], &mut all[..]);
+            let cap = self.capacity.get();
+            let stride = 1 + header.len() + cap;
+            let mut buf = self.send_buf.take();
+            buf.clear();
+            buf.push(send.len() as u32);
+            buf.extend_from_slice(header);
+            buf.extend_from_slice(&send[..send.len().min(cap)]);
+            buf.resize(stride, 0);
+            let mut all = self.recv_buf.take();
+            all.clear();
+            all.resize(stride * r, 0);
+            self.world.all_gather_into(&buf[..], &mut all[..]);
             headers.clear();
             counts.clear();
-            for chunk in all.chunks(h.len()) {
+            for chunk in all.chunks(stride) {
                 counts.push(chunk[0] as usize);
-                headers.extend_from_slice(&chunk[1..]);
+                headers.extend_from_slice(&chunk[1..1 + header.len()]);
             }
-            let c: Vec<Count> = counts.iter().map(|&c| c as Count).collect();
-            let d = displs(&c);
+            let max = counts.iter().copied().max().unwrap_or(0);
             out.clear();
-            out.resize(counts.iter().sum(), 0);
-            let mut part = PartitionMut::new(&mut out[..], c, d);
-            self.world.all_gather_varcount_into(send, &mut part);
+            if max <= cap {
+                for (chunk, &c) in all.chunks(stride).zip(counts.iter()) {
+                    out.extend_from_slice(&chunk[1 + header.len()..1 + header.len() + c]);
+                }
+            } else {
+                self.capacity.set(max + max / 2);
+                let c: Vec<Count> = counts.iter().map(|&c| c as Count).collect();
+                let d = displs(&c);
+                out.resize(counts.iter().sum(), 0);
+                let mut part = PartitionMut::new(&mut out[..], c, d);
+                self.world.all_gather_varcount_into(send, &mut part);
+            }
+            self.send_buf.set(buf);
+            self.recv_buf.set(all);
         }
         fn sum_f64(&self, v: &mut [f64]) {
             let send = v.to_vec();
