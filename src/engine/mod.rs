@@ -116,6 +116,11 @@ pub struct Simulation {
     spikes: Vec<Vec<u32>>,
     /// Per-chunk spike buffers, [chunk][pop].
     chunk_spikes: Vec<Vec<Vec<u32>>>,
+    /// Per-chunk lists of the ring entries written since they were last read, for populations
+    /// whose inputs are applied sparsely: [chunk][pop][receptor][slot].
+    chunk_touched: Vec<Vec<Touched>>,
+    /// Per population: inputs applied sparsely (see [`Ctx::process_chunk`]).
+    sparse: Vec<bool>,
     /// Per-chunk stage times of the last step (deliver, plasticity, integrate), s.
     chunk_times: Vec<[f64; 3]>,
     /// Projections onto each population.
@@ -213,7 +218,7 @@ impl Simulation {
                     .collect()
             })
             .collect();
-        let poisson_onto = (0..np)
+        let poisson_onto: Vec<Vec<usize>> = (0..np)
             .map(|p| {
                 net.drives
                     .poisson
@@ -249,6 +254,30 @@ impl Simulation {
                 pr.retain_targets(lo, hi, n_post);
             }
         }
+        // Sparse input: a CUBA population fed only through static projections (no Poisson or
+        // spike-time drive, no plastic projection, whose writes bypass the touched lists) reads
+        // only the ring entries that deliveries wrote instead of the whole slot (~25 % less
+        // memory traffic in the neuron loop of a low-rate network).
+        let sparse: Vec<bool> = (0..np)
+            .map(|p| {
+                matches!(net.populations[p].dynamics, Dynamics::LifCuba(_))
+                    && poisson_onto[p].is_empty()
+                    && !net.drives.spikes.iter().any(|d| d.pop == p)
+                    && !net.projections.iter().any(|pr| pr.post == p && pr.plastic.is_some())
+            })
+            .collect();
+        let chunk_touched = (0..threads)
+            .map(|_| {
+                net.populations
+                    .iter()
+                    .zip(&sparse)
+                    .map(|(pop, &sp)| {
+                        let slots = if sp { pop.ring_exc.slots } else { 0 };
+                        [vec![Vec::new(); slots], vec![Vec::new(); slots]]
+                    })
+                    .collect()
+            })
+            .collect();
         let mut synapse_totals = [net.synapses() as u64, net.synapse_bytes() as u64];
         comm.sum_u64(&mut synapse_totals);
         let integrated = net
@@ -262,6 +291,8 @@ impl Simulation {
         Ok(Simulation {
             spikes: vec![Vec::new(); np],
             chunk_spikes: vec![vec![Vec::new(); np]; threads],
+            chunk_touched,
+            sparse,
             chunk_times: vec![[0.0; 3]; threads],
             net,
             threads,
@@ -440,6 +471,7 @@ impl Simulation {
             &self.ranges,
             &self.onto,
             &self.poisson_onto,
+            &self.sparse,
             k,
             self.timers.enabled,
         );
@@ -447,8 +479,9 @@ impl Simulation {
         match &self.pool {
             None => {
                 let out = &mut self.chunk_spikes[0];
+                let touched = &mut self.chunk_touched[0];
                 // SAFETY: one chunk covering every neuron; nothing else accesses the network meanwhile.
-                let [d, pl, i] = unsafe { ctx.process_chunk(0, out) };
+                let [d, pl, i] = unsafe { ctx.process_chunk(0, out, touched) };
                 if timed {
                     self.timers.deliver += d;
                     self.timers.plasticity += pl;
@@ -461,10 +494,11 @@ impl Simulation {
                 pool.install(|| {
                     self.chunk_spikes
                         .par_iter_mut()
+                        .zip(self.chunk_touched.par_iter_mut())
                         .zip(times.par_iter_mut())
                         .enumerate()
                         // SAFETY: chunks own disjoint neuron ranges (see Ctx::process_chunk).
-                        .for_each(|(c, (out, t))| *t = unsafe { ctx.process_chunk(c, out) })
+                        .for_each(|(c, ((out, touched), t))| *t = unsafe { ctx.process_chunk(c, out, touched) })
                 });
                 if timed {
                     // The stages of the first chunk (the others run at the same time).
@@ -688,9 +722,13 @@ struct Ctx<'a> {
     ranges: &'a [Vec<(u32, u32)>],
     onto: &'a [Vec<usize>],
     poisson_onto: &'a [Vec<usize>],
+    sparse: &'a [bool],
     k: u64,
     timed: bool,
 }
+
+/// Ring entries written since last read, per receptor and slot (sparse populations only).
+type Touched = [Vec<Vec<u32>>; 2];
 
 // SAFETY: the raw pointers are only used for disjoint neuron ranges, one chunk per thread.
 unsafe impl Sync for Ctx<'_> {}
@@ -705,6 +743,7 @@ impl<'a> Ctx<'a> {
         ranges: &'a [Vec<(u32, u32)>],
         onto: &'a [Vec<usize>],
         poisson_onto: &'a [Vec<usize>],
+        sparse: &'a [bool],
         k: u64,
         timed: bool,
     ) -> Self {
@@ -774,6 +813,7 @@ impl<'a> Ctx<'a> {
             ranges,
             onto,
             poisson_onto,
+            sparse,
             k,
             timed,
         }
@@ -785,7 +825,7 @@ impl<'a> Ctx<'a> {
     /// Chunks must be processed at most once each per step and their neuron ranges must be
     /// disjoint (they are: `ranges` partitions every population). Only the network's read-only parts
     /// (projections, drives) are read through `self.net`.
-    unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>]) -> [f64; 3] {
+    unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>], touched: &mut [Touched]) -> [f64; 3] {
         let net = &*self.net;
         let k = self.k;
         // The spikes delivered now are those of step σ = k - slice (every rank's, see `gather`).
@@ -837,6 +877,38 @@ impl<'a> Ctx<'a> {
                     }
                     if let Some(tp) = tp {
                         t_plastic += tp.elapsed().as_secs_f64();
+                    }
+                    continue;
+                }
+                if self.sparse[p] {
+                    // Record the index of every write (unconditionally: a test for "was zero"
+                    // would be a branch the predictor cannot learn). An index written twice is
+                    // applied twice, the second time adding the zero the first left.
+                    let lists = &mut touched[p][pr.receptor as usize];
+                    match &pr.delays {
+                        Delays::Constant(d) => {
+                            let slot = ((sigma + *d as u64) % raw.ring_slots) as usize;
+                            let base = ring.add(slot * raw.n);
+                            let list = &mut lists[slot];
+                            for &j in pre_spikes {
+                                let r = pr.row_in(j as usize, lo, hi, full);
+                                let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
+                                list.extend_from_slice(ts);
+                                for (t, w) in ts.iter().zip(ws) {
+                                    *base.add(*t as usize) += *w;
+                                }
+                            }
+                        }
+                        Delays::PerSynapse(ds) => {
+                            for &j in pre_spikes {
+                                for s in pr.row_in(j as usize, lo, hi, full) {
+                                    let slot = ((sigma + ds[s] as u64) % raw.ring_slots) as usize;
+                                    let t = pr.targets[s];
+                                    lists[slot].push(t);
+                                    *ring.add(slot * raw.n + t as usize) += pr.weights[s];
+                                }
+                            }
+                        }
                     }
                     continue;
                 }
@@ -914,6 +986,7 @@ impl<'a> Ctx<'a> {
                 let ext = (!raw.ext.is_null()).then(|| std::slice::from_raw_parts(raw.ext.add(at), n));
                 let v = sl(raw.v);
                 match raw.model {
+                    RawModel::Cuba(cst, ie, ii) if self.sparse[p] => lif_cuba::propagate(&*cst, v, sl(ie), sl(ii), refr, ext),
                     RawModel::Cuba(cst, ie, ii) => lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext),
                     RawModel::Coba(cst, ge, gi) => lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext),
                     RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
@@ -921,6 +994,25 @@ impl<'a> Ctx<'a> {
                 }
                 detect(v, refr, raw.v_th, raw.v_reset, raw.refr_steps, at as u32, &mut out[p]);
                 a = b;
+            }
+            if let (true, RawModel::Cuba(_, ie, ii)) = (self.sparse[p], &raw.model) {
+                // The inputs arriving at step k, after propagation (as `lif_cuba::step` adds
+                // them): only the entries deliveries wrote, which are then cleared.
+                let slot = (k % raw.ring_slots) as usize;
+                let base = slot * raw.n;
+                let [te, ti] = &mut touched[p];
+                for &t in &te[slot] {
+                    let x = raw.ring_e.add(base + t as usize);
+                    *ie.add(t as usize) += *x as f64;
+                    *x = 0.0;
+                }
+                te[slot].clear();
+                for &t in &ti[slot] {
+                    let x = raw.ring_i.add(base + t as usize);
+                    *ii.add(t as usize) -= *x as f64;
+                    *x = 0.0;
+                }
+                ti[slot].clear();
             }
             if let (Some(t0), Some(t1)) = (t0, t1) {
                 t_deliver += (t1 - t0).as_secs_f64();

@@ -179,6 +179,38 @@ impl LifCuba {
     }
 }
 
+/// [`step`] without the ring inputs: the engine adds them afterwards for the few neurons that
+/// received any (`ie += in_exc`, `ii -= in_inh`, the same arithmetic as `step`), which saves
+/// reading and clearing two dense input arrays per step.
+pub fn propagate(c: &LifCubaConsts, v: &mut [f64], ie: &mut [f64], ii: &mut [f64], refr: &mut [u16], v_ext: Option<&[f64]>) {
+    let n = v.len();
+    let (ie, ii, refr) = (&mut ie[..n], &mut ii[..n], &mut refr[..n]);
+    match v_ext {
+        None => {
+            let a = c.one_minus_p_vv * c.v_rest;
+            for i in 0..n {
+                let prop = a + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
+                let r = refr[i];
+                v[i] = if r == 0 { prop } else { v[i] };
+                refr[i] = r.saturating_sub(1);
+                ie[i] *= c.p_ee;
+                ii[i] *= c.p_ii;
+            }
+        }
+        Some(x) => {
+            let x = &x[..n];
+            for i in 0..n {
+                let prop = c.one_minus_p_vv * (c.v_rest + x[i]) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
+                let r = refr[i];
+                v[i] = if r == 0 { prop } else { v[i] };
+                refr[i] = r.saturating_sub(1);
+                ie[i] *= c.p_ee;
+                ii[i] *= c.p_ii;
+            }
+        }
+    }
+}
+
 /// Advance neurons `lo..hi` by one step; inputs arriving now are in `in_exc`/`in_inh` (read and
 /// zeroed), `v_ext` is the external input (mV) of this step. Pushes local indices of spiking neurons.
 #[allow(clippy::too_many_arguments)]
