@@ -22,6 +22,15 @@ pub fn build(spec: &ModelSpec) -> Result<Network> {
 
 /// Build the network with another seed.
 pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
+    build_share(spec, seed, 0, 1)
+}
+
+/// Build rank `rank`'s share of the network for `ranks` ranks ([`crate::dist`]): everything but
+/// the synapses onto neurons other ranks own. Each projection is drawn in full (the random
+/// streams are those of a single process, so the share is exactly the single-process synapses
+/// onto this rank's neurons) and cut right away, so that only one whole projection is ever in
+/// memory at a time.
+pub fn build_share(spec: &ModelSpec, seed: u64, rank: usize, ranks: usize) -> Result<Network> {
     let dt = spec.simulation.dt;
     let mut populations: Vec<Population> = spec
         .populations
@@ -61,6 +70,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
         .collect();
 
     let mut projections = Vec::with_capacity(spec.projections.len());
+    let mut out_degree: Vec<Vec<u32>> = spec.populations.iter().map(|p| vec![0; p.size]).collect();
     for (k, pr) in spec.projections.iter().enumerate() {
         let pre = spec.population_index(&pr.pre).expect("validated");
         let post = spec.population_index(&pr.post).expect("validated");
@@ -107,7 +117,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
             Delays::Constant(d) => *d,
             Delays::PerSynapse(v) => v.iter().copied().max().unwrap_or(1) as u32,
         };
-        projections.push(Projection {
+        let mut proj = Projection {
             name: pr.resolved_name(),
             pre,
             post,
@@ -118,7 +128,15 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
             delays,
             max_delay,
             plastic: None,
-        });
+        };
+        for (j, d) in out_degree[pre].iter_mut().enumerate() {
+            *d += proj.row(j).len() as u32;
+        }
+        if ranks > 1 {
+            let (lo, hi) = crate::dist::owned_range(spec.populations[post].size, rank, ranks);
+            proj.retain_targets(lo, hi, spec.populations[post].size);
+        }
+        projections.push(proj);
     }
 
     // Plastic projections: transposed index, per-synapse state, trace sets.
@@ -269,5 +287,7 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
         drives,
         traces,
         step: 0,
+        out_degree,
+        share: (rank, ranks),
     })
 }

@@ -527,7 +527,7 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
     agree(&*comm, made)?;
     let model_name = a.model.model.display().to_string();
     let t0 = Instant::now();
-    let built = build::build(&model);
+    let built = build::build_share(&model, model.simulation.seed, rank, ranks);
     let net = agree(&*comm, built)?;
     let construction_s = t0.elapsed().as_secs_f64();
     let mut sim = Simulation::with_comm(net, a.threads, comm)?;

@@ -54,6 +54,10 @@ pub struct Network {
     pub traces: Vec<TraceSet>,
     /// Current step: the state describes time `step * dt`.
     pub step: u64,
+    /// Per population, per neuron: synapses leaving it over all projections and all ranks.
+    pub out_degree: Vec<Vec<u32>>,
+    /// `(rank, ranks)` whose share of the synapses this network holds (`(0, 1)`: all of them).
+    pub share: (usize, usize),
 }
 
 impl Network {

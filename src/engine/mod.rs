@@ -239,19 +239,23 @@ impl Simulation {
             .unwrap_or(1);
         let slice = if plastic { 1 } else { min_delay.max(1) as u64 };
         let hist_len = net.traces.iter().map(|t| t.shift as usize).max().unwrap_or(0) + slice as usize + 2;
-        // Fan-out over all ranks (before this rank drops the synapses it does not own), so that
-        // the ranks' event counts add up to the single-process count.
-        let mut out_degree: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
-        for pr in &net.projections {
-            for (j, d) in out_degree[pr.pre].iter_mut().enumerate() {
-                *d += pr.row(j).len() as u32;
+        // Fan-out over all ranks, so that the ranks' event counts add up to the single-process count.
+        let out_degree = net.out_degree.clone();
+        match net.share {
+            s if s == (rank, ranks) => {}
+            (0, 1) => {
+                // A whole network handed to one rank of several: keep its share.
+                for pr in net.projections.iter_mut() {
+                    let (lo, hi) = owned[pr.post];
+                    let n_post = net.populations[pr.post].size;
+                    pr.retain_targets(lo, hi, n_post);
+                }
+                net.share = (rank, ranks);
             }
-        }
-        if ranks > 1 {
-            for pr in net.projections.iter_mut() {
-                let (lo, hi) = owned[pr.post];
-                let n_post = net.populations[pr.post].size;
-                pr.retain_targets(lo, hi, n_post);
+            (r, n) => {
+                return Err(crate::Error::Usage(format!(
+                    "this network holds the synapses of rank {r} of {n}, but runs as rank {rank} of {ranks}"
+                )))
             }
         }
         // Sparse input: a CUBA population fed only through static projections (no Poisson or
