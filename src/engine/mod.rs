@@ -384,6 +384,7 @@ impl Simulation {
             match &mut pop.dynamics {
                 Dynamics::PoissonSource(src) => src.step(&mut pop.rngs, s),
                 Dynamics::SpikeSource(src) => src.step(k, s),
+                Dynamics::ModulatedPoisson(src) => src.step(&mut pop.rngs, s),
                 _ => {
                     for c in &self.chunk_spikes {
                         s.extend_from_slice(&c[p]);
