@@ -545,3 +545,58 @@ pub fn compare(first: &PopulationStats, last: &PopulationStats, cur: Option<(&Cu
 pub fn correlation(a: &[f64], b: &[f64]) -> Option<f64> {
     pearson(a, b)
 }
+
+/// Input currents of every population whose `DIR/state.h5` holds what they are computed from (COBA:
+/// `v`, `g_exc`, `g_inh`; CUBA: `i_exc`, `i_inh`), with the neuron parameters of the model.
+pub fn read_currents(dir: &std::path::Path, model: Option<&crate::spec::ModelSpec>) -> Vec<(String, CurrentTraces)> {
+    use crate::neuron::NeuronSpec;
+    let path = dir.join("state.h5");
+    let (Some(m), true) = (model, path.exists()) else {
+        return Vec::new();
+    };
+    let read = |pop: &str, var: &str| crate::io::hdf5::read_report(&path, pop, var).ok();
+    let frame_times = |t: [f64; 3], frames: usize| (0..frames).map(|k| t[0] + k as f64 * t[2]).collect::<Vec<f64>>();
+    let f64s = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let mut out = Vec::new();
+    for p in &m.populations {
+        match &p.neuron {
+            NeuronSpec::LifCoba(c) => {
+                let (Some(v), Some(ge), Some(gi)) = (read(&p.name, "v"), read(&p.name, "g_exc"), read(&p.name, "g_inh")) else {
+                    continue;
+                };
+                // The three reports must cover the same neurons (they do when recorded together).
+                if v.0 != ge.0 || v.0 != gi.0 || v.0.is_empty() {
+                    continue;
+                }
+                let n = v.0.len();
+                let times = frame_times(v.1, v.2.len() / n);
+                out.push((
+                    p.name.clone(),
+                    coba_currents(times, n, &f64s(&v.2), &f64s(&ge.2), &f64s(&gi.2), c.e_exc, c.e_inh),
+                ));
+            }
+            NeuronSpec::LifCuba(_) => {
+                let (Some(ie), Some(ii)) = (read(&p.name, "i_exc"), read(&p.name, "i_inh")) else {
+                    continue;
+                };
+                if ie.0 != ii.0 || ie.0.is_empty() {
+                    continue;
+                }
+                let n = ie.0.len();
+                let times = frame_times(ie.1, ie.2.len() / n);
+                out.push((p.name.clone(), cuba_currents(times, n, &f64s(&ie.2), &f64s(&ii.2))));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The model a run was made from, parsed from the `model_text` root attribute of one of its
+/// files (`spikes.h5`, `state.h5`, `weights.h5`); None when absent or unreadable.
+pub fn run_model(file: &std::path::Path) -> Option<crate::spec::ModelSpec> {
+    let attrs = crate::io::hdf5::read_root_attrs(file).ok()?;
+    crate::spec::parse(attrs.get("model_text")?, "model_text".as_ref(), &[])
+        .ok()
+        .map(|m| m.0)
+}

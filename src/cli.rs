@@ -357,7 +357,7 @@ fn analyze(a: AnalyzeArgs) -> Result<()> {
     };
     let mut out = Vec::new();
     let mut before_after = Vec::new();
-    let currents = read_currents(&a.dir, model.as_ref());
+    let currents = analysis::read_currents(&a.dir, model.as_ref());
     println!(
         "{:<10} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>9} {:>10}",
         "population", "window ms", "rate Hz", "CV", "Fano", "chi", "corr", "osc Hz", "osc power", "state"
@@ -450,52 +450,6 @@ fn analyze(a: AnalyzeArgs) -> Result<()> {
     write_json(&a.dir.join("analysis.json"), &json)?;
     println!("written             {}", a.dir.join("analysis.json").display());
     Ok(())
-}
-
-/// Input currents of every population whose state.h5 holds what they are computed from (COBA:
-/// `v`, `g_exc`, `g_inh`; CUBA: `i_exc`, `i_inh`), with the neuron parameters of the model.
-fn read_currents(dir: &Path, model: Option<&ModelSpec>) -> Vec<(String, crate::analysis::CurrentTraces)> {
-    use crate::neuron::NeuronSpec;
-    let path = dir.join("state.h5");
-    let (Some(m), true) = (model, path.exists()) else {
-        return Vec::new();
-    };
-    let read = |pop: &str, var: &str| hdf5::read_report(&path, pop, var).ok();
-    let frame_times = |t: [f64; 3], frames: usize| (0..frames).map(|k| t[0] + k as f64 * t[2]).collect::<Vec<f64>>();
-    let f64s = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
-    let mut out = Vec::new();
-    for p in &m.populations {
-        match &p.neuron {
-            NeuronSpec::LifCoba(c) => {
-                let (Some(v), Some(ge), Some(gi)) = (read(&p.name, "v"), read(&p.name, "g_exc"), read(&p.name, "g_inh")) else {
-                    continue;
-                };
-                // The three reports must cover the same neurons (they do when recorded together).
-                if v.0 != ge.0 || v.0 != gi.0 || v.0.is_empty() {
-                    continue;
-                }
-                let n = v.0.len();
-                let times = frame_times(v.1, v.2.len() / n);
-                out.push((
-                    p.name.clone(),
-                    crate::analysis::coba_currents(times, n, &f64s(&v.2), &f64s(&ge.2), &f64s(&gi.2), c.e_exc, c.e_inh),
-                ));
-            }
-            NeuronSpec::LifCuba(_) => {
-                let (Some(ie), Some(ii)) = (read(&p.name, "i_exc"), read(&p.name, "i_inh")) else {
-                    continue;
-                };
-                if ie.0 != ii.0 || ie.0.is_empty() {
-                    continue;
-                }
-                let n = ie.0.len();
-                let times = frame_times(ie.1, ie.2.len() / n);
-                out.push((p.name.clone(), crate::analysis::cuba_currents(times, n, &f64s(&ie.2), &f64s(&ii.2))));
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 fn info(a: InfoArgs) -> Result<()> {
