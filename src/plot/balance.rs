@@ -204,9 +204,8 @@ pub(super) fn read_cvs(meta: &RunInfo) -> Result<Vec<(String, Vec<u32>, Option<f
         let counted = s.cv_histogram.iter().sum::<u32>() as usize;
         out.push((name.clone(), s.cv_histogram, s.cv_mean, counted));
     }
-    if out.iter().all(|o| o.3 == 0) {
-        return Err(Error::io(&path, "no neuron has 3 spikes: no ISI CV to plot"));
-    }
+    // Populations without any neuron of >= 3 spikes are listed with 0 neurons (an empty figure
+    // says so rather than failing: `available` offers the figure whenever there are spikes).
     Ok(out)
 }
 
@@ -234,6 +233,7 @@ impl Figure for CvFig<'_> {
             .map(|(_, h, _, n)| h.iter().map(|&c| c as f64 / (*n).max(1) as f64).collect())
             .collect();
         let ymax = frac.iter().flatten().copied().fold(0f64, f64::max);
+        let ymax = if ymax > 0.0 { ymax } else { 1.0 };
         let mut chart = ChartBuilder::on(&area)
             .margin(8)
             .margin_right(30)
@@ -252,10 +252,14 @@ impl Figure for CvFig<'_> {
             .y_label_formatter(&|v| fmt_tick(*v))
             .draw()?;
         for (i, ((name, _, m, n), f)) in self.h.iter().zip(&frac).enumerate() {
+            let c = colour(i);
             if *n == 0 {
+                chart
+                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+                    .label(format!("{name}: no neuron with >= 3 spikes"))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
                 continue;
             }
-            let c = colour(i);
             // A step outline per population (bars of several populations would hide each other).
             let mut pts = Vec::with_capacity(2 * f.len() + 2);
             pts.push((0.0, 0.0));
