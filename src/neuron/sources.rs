@@ -19,6 +19,7 @@
 //! | `poisson_source` | `rate` | Hz | 0 | rate of every neuron; rate · dt must be <= 1 |
 //! | `poisson_source` | `rates` | Hz | none | one rate per neuron (replaces `rate`); protocols and rate-pattern experiments change them at run time with `PoissonSource::set_rates` |
 //! | `spike_source` | `times` | ms | (required) | one list of spike times per neuron |
+//! | `modulated_poisson` | `groups`, `signal_tau`, `rate_background`, `rate_gain`, `t_ref`, `signal_stream` | —, ms, Hz, Hz, ms, — | required, 50, 5, required, 0, 0 | see [`ModulatedPoisson`] |
 //!
 //! # References
 //! - NEST `poisson_generator`, `spike_generator`, `parrot_neuron`.
