@@ -11,10 +11,17 @@ use crate::io::hdf5;
 use crate::neuron::NeuronSpec;
 use crate::spec::Kind;
 
+/// One input group: (label, mean E weight, initial mean I weight, final mean I weight).
+type Group = (String, Option<f64>, Option<f64>, Option<f64>);
+/// One population's CVs: (name, histogram, mean CV, neurons counted).
+pub(super) type CvHist = (String, Vec<u32>, Option<f64>, usize);
+/// A line of the co-tuning figure: (legend, points, colour index).
+type Line = (&'static str, Vec<(f64, f64)>, usize);
+
 /// Mean weight per input group: (group label, mean E weight, initial mean I weight, final mean
 /// I weight), plus the unit and the target population.
 pub(super) struct Cotuning {
-    groups: Vec<(String, Option<f64>, Option<f64>, Option<f64>)>,
+    groups: Vec<Group>,
     unit: String,
     target: String,
     r: Option<f64>,
@@ -121,7 +128,7 @@ impl Figure for CotuningFig<'_> {
         let panels = area.split_evenly((1, 2));
         let n = c.groups.len() as f64;
         let x = |k: usize| k as f64 + 1.0;
-        let series: [(&str, Vec<(f64, f64)>, usize); 3] = [
+        let series: [Line; 3] = [
             (
                 "excitatory (mean per group)",
                 c.groups.iter().enumerate().filter_map(|(k, g)| Some((x(k), g.1?))).collect(),
@@ -187,7 +194,7 @@ impl Figure for CotuningFig<'_> {
 }
 
 /// ISI CVs (over the whole run) of each population with spikes.
-pub(super) fn read_cvs(meta: &RunInfo) -> Result<Vec<(String, Vec<u32>, Option<f64>, usize)>> {
+pub(super) fn read_cvs(meta: &RunInfo) -> Result<Vec<CvHist>> {
     let path = meta.dir.join("spikes.h5");
     let data = hdf5::read_spikes(&path).map_err(|e| Error::io(&path, e))?;
     let mut out = Vec::new();
@@ -210,7 +217,7 @@ pub(super) fn read_cvs(meta: &RunInfo) -> Result<Vec<(String, Vec<u32>, Option<f
 }
 
 pub(super) struct CvFig<'a> {
-    pub h: &'a [(String, Vec<u32>, Option<f64>, usize)],
+    pub h: &'a [CvHist],
     pub meta: &'a RunInfo,
 }
 
