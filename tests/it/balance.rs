@@ -245,3 +245,46 @@ fn full_network_istdp_reaches_an_asynchronous_irregular_state() {
     assert!(s.cv_mean.unwrap() > 0.8, "CV {:?}", s.cv_mean);
     assert!(s.chi.unwrap() < 0.2, "chi {:?}", s.chi);
 }
+
+#[test]
+fn modulated_inputs_do_not_depend_on_the_thread_count() {
+    let m = load("vogels2011_single_cell.toml", &["simulation.duration=2000.0".into()]);
+    let (s1, r1) = run(&m, 1);
+    let (s2, r2) = run(&m, 2);
+    assert_eq!(r1.data.spikes, r2.data.spikes);
+    let w = |s: &Simulation| s.net().projections.iter().map(|p| p.weights.clone()).collect::<Vec<_>>();
+    assert_eq!(w(&s1), w(&s2));
+}
+
+#[test]
+fn analyze_writes_currents_and_before_after_for_a_plastic_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let hebb = || assert_cmd::Command::cargo_bin("hebb").unwrap();
+    hebb()
+        .arg("run")
+        .arg(model_path("vogels2011_single_cell.toml"))
+        .arg("--out")
+        .arg(&out)
+        // Spikes of the cell only: the analysis of 16 input populations would dominate the time.
+        .args(["--duration", "4000", "-q", "--set", "record.spikes=[\"cell\"]"])
+        .assert()
+        .success();
+    let o = hebb().arg("analyze").arg(&out).args(["--windows", "2"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("corr E,I") && text.contains("before/after plasticity"), "{text}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("analysis.json")).unwrap()).unwrap();
+    let cur = j["currents"].as_array().unwrap();
+    assert_eq!(cur.len(), 3, "whole run and 2 windows of the cell: {cur:?}");
+    assert_eq!(cur[0]["unit"], "pA");
+    // Inhibition grows from 0.1 g_I: the ratio -I/E rises from the first to the last window.
+    let ba = j["before_after"].as_array().unwrap();
+    let ratio = ba.iter().find(|c| c["name"] == "cell" && c["measure"] == "ei_ratio").unwrap();
+    assert!(
+        ratio["after"].as_f64().unwrap() > 2.0 * ratio["before"].as_f64().unwrap(),
+        "{ratio}"
+    );
+    let rate = ba.iter().find(|c| c["name"] == "cell" && c["measure"] == "rate_hz").unwrap();
+    assert!(rate["after"].as_f64().unwrap() < rate["before"].as_f64().unwrap(), "{rate}");
+}
