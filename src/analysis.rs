@@ -10,6 +10,17 @@
 //! | pairwise correlation | mean Pearson correlation of spike counts in bins of `corr_bin_ms` over up to `max_pairs` disjoint pairs of active neurons |
 //! | population-rate spectrum peak | frequency of the largest peak (above 5 Hz) of the power spectrum of the population rate (bins of 0.5 ms): the oscillation of synchronous states |
 //!
+//!
+//! # E/I input currents of recorded neurons ([`currents`], per window)
+//! | measure | definition |
+//! |---|---|
+//! | `exc_mean`, `inh_mean` | time and neuron average of the excitatory input `I_E` (>= 0) and the inhibitory input `I_I` (<= 0); COBA: `I_E = g_exc (e_exc - V)`, `I_I = g_inh (e_inh - V)` in pA ([`coba_currents`]); CUBA: the recorded `i_exc`, `i_inh` in mV |
+//! | `ei_ratio` | `-inh_mean / exc_mean`: 1 when inhibition cancels excitation on average |
+//! | `net_mean` | `exc_mean + inh_mean` |
+//! | `ei_corr` | per neuron the Pearson correlation over time of `I_E(t)` and `-I_I(t)`, averaged over neurons: 1 when inhibition tracks excitation exactly (tight, detailed balance), 0 when unrelated |
+//!
+//! [`compare`] puts a first and a last window side by side (before/after plasticity).
+//!
 //! [`classify_brunel`] labels the four states of Brunel (2000, Fig. 8) from these measures, and
 //! [`siegert_rate_brunel`] gives the stationary rate of Brunel's model A from the Siegert
 //! (diffusion) mean-field equations (Brunel 2000, eqs. 21-22; Amit & Brunel 1997).
@@ -17,6 +28,8 @@
 //! # References
 //! - Golomb D (2007) Neuronal synchrony measures. Scholarpedia 2(1):1347.
 //! - Brunel N (2000) J Comput Neurosci 8:183-208.
+//! - Vogels TP et al. (2011) Science 334:1569-1573 (E/I balance and co-tuning of input currents).
+//! - Okun M, Lampl I (2008) Nat Neurosci 11:535-537 (correlated E and I inputs in vivo).
 
 use serde::Serialize;
 
@@ -383,4 +396,207 @@ pub fn siegert_rate_brunel(c_e: f64, gamma: f64, j: f64, g: f64, nu_ext_hz: f64,
         }
     }
     0.5 * (lo + hi)
+}
+
+/// Excitatory and inhibitory input currents of recorded neurons over one window (see the module
+/// table).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CurrentStats {
+    /// Population.
+    pub name: String,
+    /// Recorded neurons used.
+    pub neurons: usize,
+    /// Window start, ms.
+    pub t0_ms: f64,
+    /// Window end, ms.
+    pub t1_ms: f64,
+    /// Unit of the currents ("pA" for COBA, "mV" for CUBA, where currents are R·I).
+    pub unit: String,
+    /// Mean excitatory input (>= 0).
+    pub exc_mean: f64,
+    /// Mean inhibitory input (<= 0).
+    pub inh_mean: f64,
+    /// Mean net synaptic input.
+    pub net_mean: f64,
+    /// `-inh_mean / exc_mean` (None when there is no excitatory input).
+    pub ei_ratio: Option<f64>,
+    /// Mean over neurons of the correlation over time of `I_E` and `-I_I` (None if no neuron has
+    /// both currents varying).
+    pub ei_corr: Option<f64>,
+}
+
+/// Recorded input currents of one population: frame times and, per neuron, the time series of
+/// the excitatory and inhibitory inputs.
+#[derive(Clone, Debug, Default)]
+pub struct CurrentTraces {
+    /// Time of each frame, ms.
+    pub times_ms: Vec<f64>,
+    /// Per neuron: excitatory input per frame (>= 0).
+    pub exc: Vec<Vec<f64>>,
+    /// Per neuron: inhibitory input per frame (<= 0).
+    pub inh: Vec<Vec<f64>>,
+    /// Unit of the currents.
+    pub unit: String,
+}
+
+/// COBA currents from recorded state, all slices time-major with `n` neurons per frame:
+/// `I_E = g_exc (e_exc - V)`, `I_I = g_inh (e_inh - V)` (nS · mV = pA).
+pub fn coba_currents(times_ms: Vec<f64>, n: usize, v: &[f64], g_exc: &[f64], g_inh: &[f64], e_exc: f64, e_inh: f64) -> CurrentTraces {
+    let frames = times_ms
+        .len()
+        .min(v.len() / n.max(1))
+        .min(g_exc.len() / n.max(1))
+        .min(g_inh.len() / n.max(1));
+    let per = |f: &dyn Fn(usize) -> f64| -> Vec<Vec<f64>> { (0..n).map(|i| (0..frames).map(|t| f(t * n + i)).collect()).collect() };
+    CurrentTraces {
+        exc: per(&|k| g_exc[k] * (e_exc - v[k])),
+        inh: per(&|k| g_inh[k] * (e_inh - v[k])),
+        times_ms: times_ms[..frames].to_vec(),
+        unit: "pA".into(),
+    }
+}
+
+/// CUBA currents: the recorded `i_exc` and `i_inh` (time-major, `n` per frame), in mV.
+pub fn cuba_currents(times_ms: Vec<f64>, n: usize, i_exc: &[f64], i_inh: &[f64]) -> CurrentTraces {
+    let frames = times_ms.len().min(i_exc.len() / n.max(1)).min(i_inh.len() / n.max(1));
+    let per = |x: &[f64]| -> Vec<Vec<f64>> { (0..n).map(|i| (0..frames).map(|t| x[t * n + i]).collect()).collect() };
+    CurrentTraces {
+        exc: per(i_exc),
+        inh: per(i_inh),
+        times_ms: times_ms[..frames].to_vec(),
+        unit: "mV".into(),
+    }
+}
+
+/// E/I current measures of the frames in [t0, t1) ms; None if no frame falls in the window.
+pub fn currents(name: &str, c: &CurrentTraces, t0: f64, t1: f64) -> Option<CurrentStats> {
+    let idx: Vec<usize> = (0..c.times_ms.len())
+        .filter(|&k| c.times_ms[k] >= t0 && c.times_ms[k] < t1)
+        .collect();
+    if idx.is_empty() || c.exc.is_empty() {
+        return None;
+    }
+    let n = c.exc.len().min(c.inh.len());
+    let (mut se, mut si) = (0.0, 0.0);
+    let mut corrs = Vec::new();
+    for i in 0..n {
+        let e: Vec<f64> = idx.iter().map(|&k| c.exc[i][k]).collect();
+        let h: Vec<f64> = idx.iter().map(|&k| -c.inh[i][k]).collect();
+        se += e.iter().sum::<f64>();
+        si -= h.iter().sum::<f64>();
+        if let Some(r) = pearson(&e, &h) {
+            corrs.push(r);
+        }
+    }
+    let m = (n * idx.len()) as f64;
+    let (exc_mean, inh_mean) = (se / m, si / m);
+    Some(CurrentStats {
+        name: name.into(),
+        neurons: n,
+        t0_ms: t0,
+        t1_ms: t1,
+        unit: c.unit.clone(),
+        exc_mean,
+        inh_mean,
+        net_mean: exc_mean + inh_mean,
+        ei_ratio: (exc_mean > 0.0).then(|| -inh_mean / exc_mean),
+        ei_corr: (!corrs.is_empty()).then(|| mean(&corrs)),
+    })
+}
+
+/// One measure before and after (first and last window), e.g. around a period of plasticity.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Change {
+    /// Population.
+    pub name: String,
+    /// Measure (`rate_hz`, `cv_mean`, `chi`, `pair_corr`, `ei_ratio`, `ei_corr`).
+    pub measure: String,
+    /// Value in the first window.
+    pub before: Option<f64>,
+    /// Value in the last window.
+    pub after: Option<f64>,
+}
+
+/// Side by side: the spike measures and current measures of a first and a last window of the
+/// same population.
+pub fn compare(first: &PopulationStats, last: &PopulationStats, cur: Option<(&CurrentStats, &CurrentStats)>) -> Vec<Change> {
+    let ch = |m: &str, b: Option<f64>, a: Option<f64>| Change {
+        name: first.name.clone(),
+        measure: m.into(),
+        before: b,
+        after: a,
+    };
+    let mut v = vec![
+        ch("rate_hz", Some(first.rate_hz), Some(last.rate_hz)),
+        ch("cv_mean", first.cv_mean, last.cv_mean),
+        ch("chi", first.chi, last.chi),
+        ch("pair_corr", first.pair_corr, last.pair_corr),
+    ];
+    if let Some((b, a)) = cur {
+        v.push(ch("exc_mean", Some(b.exc_mean), Some(a.exc_mean)));
+        v.push(ch("inh_mean", Some(b.inh_mean), Some(a.inh_mean)));
+        v.push(ch("ei_ratio", b.ei_ratio, a.ei_ratio));
+        v.push(ch("ei_corr", b.ei_corr, a.ei_corr));
+    }
+    v
+}
+
+/// Pearson correlation of two equally long series (None if either is constant).
+pub fn correlation(a: &[f64], b: &[f64]) -> Option<f64> {
+    pearson(a, b)
+}
+
+/// Input currents of every population whose `DIR/state.h5` holds what they are computed from (COBA:
+/// `v`, `g_exc`, `g_inh`; CUBA: `i_exc`, `i_inh`), with the neuron parameters of the model.
+pub fn read_currents(dir: &std::path::Path, model: Option<&crate::spec::ModelSpec>) -> Vec<(String, CurrentTraces)> {
+    use crate::neuron::NeuronSpec;
+    let path = dir.join("state.h5");
+    let (Some(m), true) = (model, path.exists()) else {
+        return Vec::new();
+    };
+    let read = |pop: &str, var: &str| crate::io::hdf5::read_report(&path, pop, var).ok();
+    let frame_times = |t: [f64; 3], frames: usize| (0..frames).map(|k| t[0] + k as f64 * t[2]).collect::<Vec<f64>>();
+    let f64s = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    let mut out = Vec::new();
+    for p in &m.populations {
+        match &p.neuron {
+            NeuronSpec::LifCoba(c) => {
+                let (Some(v), Some(ge), Some(gi)) = (read(&p.name, "v"), read(&p.name, "g_exc"), read(&p.name, "g_inh")) else {
+                    continue;
+                };
+                // The three reports must cover the same neurons (they do when recorded together).
+                if v.0 != ge.0 || v.0 != gi.0 || v.0.is_empty() {
+                    continue;
+                }
+                let n = v.0.len();
+                let times = frame_times(v.1, v.2.len() / n);
+                out.push((
+                    p.name.clone(),
+                    coba_currents(times, n, &f64s(&v.2), &f64s(&ge.2), &f64s(&gi.2), c.e_exc, c.e_inh),
+                ));
+            }
+            NeuronSpec::LifCuba(_) => {
+                let (Some(ie), Some(ii)) = (read(&p.name, "i_exc"), read(&p.name, "i_inh")) else {
+                    continue;
+                };
+                if ie.0 != ii.0 || ie.0.is_empty() {
+                    continue;
+                }
+                let n = ie.0.len();
+                let times = frame_times(ie.1, ie.2.len() / n);
+                out.push((p.name.clone(), cuba_currents(times, n, &f64s(&ie.2), &f64s(&ii.2))));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The model a run was made from, parsed from the `model_text` root attribute of one of its
+/// files (`spikes.h5`, `state.h5`, `weights.h5`); None when absent or unreadable.
+pub fn run_model(file: &std::path::Path) -> Option<crate::spec::ModelSpec> {
+    let attrs = crate::io::hdf5::read_root_attrs(file).ok()?;
+    crate::spec::parse(attrs.get("model_text")?, "model_text".as_ref(), &[])
+        .ok()
+        .map(|m| m.0)
 }

@@ -38,6 +38,9 @@ pub fn build_share(spec: &ModelSpec, seed: u64, rank: usize, ranks: usize) -> Re
         .enumerate()
         .map(|(k, p)| {
             let mut dynamics = p.neuron.build(p.size, dt);
+            if let crate::neuron::Dynamics::ModulatedPoisson(m) = &mut dynamics {
+                m.seed_signals(seed);
+            }
             // Initial values: one stream per (population, block); variables in name order.
             let blocks = p.size.div_ceil(rng::BLOCK);
             for (vi, (var, q)) in p.initial.iter().enumerate() {

@@ -327,6 +327,12 @@ fn analyze(a: AnalyzeArgs) -> Result<()> {
             "no reached_duration_ms: the run was interrupted before closing its files",
         )
     })?;
+    // The model the run was made from (for the recorded-neuron limit, the neuron models and
+    // whether plasticity ran); runs always store it, but analysis still works without it.
+    let model = attrs
+        .get("model_text")
+        .and_then(|t| crate::spec::parse(t, "model_text".as_ref(), &[]).ok())
+        .map(|m| m.0);
     let summary: serde_json::Value = std::fs::read_to_string(a.dir.join("run.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -338,29 +344,43 @@ fn analyze(a: AnalyzeArgs) -> Result<()> {
         .iter()
         .filter_map(|p| Some((p["name"].as_str()?.to_string(), p["neurons"].as_u64()? as usize)))
         .collect();
+    let spike_limit = model.as_ref().and_then(|m| m.record.spikes_max_neurons);
+    let plastic = model.as_ref().is_some_and(|m| m.projections.iter().any(|p| p.plasticity.is_some()));
     let data = hdf5::read_spikes(&spikes_path).map_err(|e| Error::io(&spikes_path, e))?;
     let params = AnalysisParams::default();
-    let mut out = Vec::new();
     let t0 = a.skip.clamp(0.0, reached);
     let nw = a.windows.max(1);
+    let mut windows = vec![(t0, reached)];
+    if nw > 1 {
+        let w = (reached - t0) / nw as f64;
+        windows.extend((0..nw).map(|k| (t0 + k as f64 * w, t0 + (k + 1) as f64 * w)));
+    }
+    // Before/after plasticity: the first and last of the windows, or tenths of the run when
+    // only one window was asked for.
+    let (first, last) = if nw > 1 {
+        (windows[1], windows[nw])
+    } else {
+        let w = (reached - t0) / 10.0;
+        ((t0, t0 + w), (reached - w, reached))
+    };
+    let mut out = Vec::new();
+    let mut before_after = Vec::new();
+    let currents = analysis::read_currents(&a.dir, model.as_ref());
     println!(
         "{:<10} {:>9} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>9} {:>10}",
         "population", "window ms", "rate Hz", "CV", "Fano", "chi", "corr", "osc Hz", "osc power", "state"
     );
+    let f = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
     for (name, times, ids) in &data {
-        let n = sizes
+        let size = sizes
             .get(name)
             .copied()
             .unwrap_or_else(|| ids.iter().max().map_or(0, |&m| m as usize + 1));
+        // Only the first spikes_max_neurons neurons were recorded: rates are per recorded neuron.
+        let n = spike_limit.map_or(size, |l| l.min(size));
         let tr = analysis::trains(n, times, ids);
-        let mut windows = vec![(t0, reached)];
-        if nw > 1 {
-            let w = (reached - t0) / nw as f64;
-            windows.extend((0..nw).map(|k| (t0 + k as f64 * w, t0 + (k + 1) as f64 * w)));
-        }
-        for (w0, w1) in windows {
+        for &(w0, w1) in &windows {
             let st = analysis::analyze(name, &tr, w0, w1, &params);
-            let f = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
             let state = analysis::classify_brunel(&st).map_or("-".into(), |s| {
                 format!("{s:?}").chars().filter(|c| c.is_uppercase()).collect::<String>()
             });
@@ -379,8 +399,63 @@ fn analyze(a: AnalyzeArgs) -> Result<()> {
             );
             out.push(st);
         }
+        if plastic {
+            let b = analysis::analyze(name, &tr, first.0, first.1, &params);
+            let l = analysis::analyze(name, &tr, last.0, last.1, &params);
+            let cur = currents.iter().find(|(p, _)| p == name).and_then(|(_, c)| {
+                Some((
+                    analysis::currents(name, c, first.0, first.1)?,
+                    analysis::currents(name, c, last.0, last.1)?,
+                ))
+            });
+            before_after.extend(analysis::compare(&b, &l, cur.as_ref().map(|(x, y)| (x, y))));
+        }
     }
-    write_json(&a.dir.join("analysis.json"), &out)?;
+    let mut cur_out = Vec::new();
+    if !currents.is_empty() {
+        println!(
+            "\n{:<10} {:>9} {:>7} {:>11} {:>11} {:>11} {:>8} {:>8}",
+            "currents", "window ms", "neurons", "E mean", "I mean", "net", "-I/E", "corr E,I"
+        );
+    }
+    for (name, c) in &currents {
+        for &(w0, w1) in &windows {
+            if let Some(cs) = analysis::currents(name, c, w0, w1) {
+                println!(
+                    "{:<10} {:>9} {:>7} {:>8.2} {:<2} {:>8.2} {:<2} {:>8.2} {:<2} {:>8} {:>8}",
+                    name,
+                    format!("{w0:.0}-{w1:.0}"),
+                    cs.neurons,
+                    cs.exc_mean,
+                    cs.unit,
+                    cs.inh_mean,
+                    cs.unit,
+                    cs.net_mean,
+                    cs.unit,
+                    f(cs.ei_ratio, 3),
+                    f(cs.ei_corr, 3)
+                );
+                cur_out.push(cs);
+            }
+        }
+    }
+    if !before_after.is_empty() {
+        println!(
+            "\nbefore/after plasticity: {:.0}-{:.0} ms vs {:.0}-{:.0} ms",
+            first.0, first.1, last.0, last.1
+        );
+        for c in &before_after {
+            println!("{:<10} {:<10} {:>10} -> {:>10}", c.name, c.measure, f(c.before, 3), f(c.after, 3));
+        }
+    }
+    let json = serde_json::json!({
+        "populations": out,
+        "currents": cur_out,
+        "before_after": before_after,
+        "before_window_ms": [first.0, first.1],
+        "after_window_ms": [last.0, last.1],
+    });
+    write_json(&a.dir.join("analysis.json"), &json)?;
     println!("written             {}", a.dir.join("analysis.json").display());
     Ok(())
 }

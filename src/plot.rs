@@ -34,6 +34,8 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 
+mod balance;
+
 /// Largest number of neurons per population drawn in the raster.
 pub const RASTER_MAX_NEURONS: u64 = 2000;
 /// Approximate largest number of spikes drawn in a PNG raster (all populations).
@@ -67,11 +69,28 @@ pub enum PlotKind {
     /// Weight histogram of each projection and, for plastic projections with snapshots, the
     /// mean and 10/90 percentiles of the weights over time (`weights.*`, from `weights.h5`).
     Weights,
+    /// ISI CV histogram of each population (`cv.*`, from `spikes.h5`).
+    Cv,
+    /// E vs I input currents of a recorded neuron at the start and the end of the run, with the
+    /// E/I ratio and correlation of all recorded neurons (`currents.*`, from `state.h5`; needs
+    /// `v`, `g_exc`, `g_inh` of `lif_coba` or `i_exc`, `i_inh` of `lif_cuba`).
+    Currents,
+    /// Mean excitatory and inhibitory weight per input group (signal of `modulated_poisson`
+    /// sources), initial and final (`cotuning.*`, from `weights.h5`).
+    Cotuning,
 }
 
 impl PlotKind {
     /// All kinds, in the order `plot` draws them.
-    pub const ALL: [PlotKind; 4] = [PlotKind::Raster, PlotKind::Rate, PlotKind::Voltage, PlotKind::Weights];
+    pub const ALL: [PlotKind; 7] = [
+        PlotKind::Raster,
+        PlotKind::Rate,
+        PlotKind::Voltage,
+        PlotKind::Weights,
+        PlotKind::Cv,
+        PlotKind::Currents,
+        PlotKind::Cotuning,
+    ];
 
     /// Stem of the figure's file name (`raster`, `rate`, `voltage`, `weights`).
     pub fn name(self) -> &'static str {
@@ -80,15 +99,18 @@ impl PlotKind {
             PlotKind::Rate => "rate",
             PlotKind::Voltage => "voltage",
             PlotKind::Weights => "weights",
+            PlotKind::Cv => "cv",
+            PlotKind::Currents => "currents",
+            PlotKind::Cotuning => "cotuning",
         }
     }
 
     /// The data file of the run directory the figure is drawn from.
     pub fn source_file(self) -> &'static str {
         match self {
-            PlotKind::Raster | PlotKind::Rate => "spikes.h5",
-            PlotKind::Voltage => "state.h5",
-            PlotKind::Weights => "weights.h5",
+            PlotKind::Raster | PlotKind::Rate | PlotKind::Cv => "spikes.h5",
+            PlotKind::Voltage | PlotKind::Currents => "state.h5",
+            PlotKind::Weights | PlotKind::Cotuning => "weights.h5",
         }
     }
 }
@@ -159,6 +181,26 @@ pub fn plot(dir: &Path, kinds: &[PlotKind], format: PlotFormat) -> Result<Vec<Pa
                 let w = read_weights(&meta)?;
                 render(&WeightFig { w: &w, meta: &meta }, &path, format)?;
             }
+            PlotKind::Cv => {
+                let h = balance::read_cvs(&meta)?;
+                render(&balance::CvFig { h: &h, meta: &meta }, &path, format)?;
+            }
+            PlotKind::Currents => {
+                let (pop, c) = balance::read_currents(&meta)?;
+                render(
+                    &balance::CurrentFig {
+                        pop: &pop,
+                        c: &c,
+                        meta: &meta,
+                    },
+                    &path,
+                    format,
+                )?;
+            }
+            PlotKind::Cotuning => {
+                let c = balance::read_cotuning(&meta)?;
+                render(&balance::CotuningFig { c: &c, meta: &meta }, &path, format)?;
+            }
         }
         out.push(path);
     }
@@ -186,6 +228,39 @@ pub fn available(dir: &Path) -> Vec<PlotKind> {
     }
     if has("weights.h5", "edges") {
         out.push(PlotKind::Weights);
+    }
+    if has("spikes.h5", "spikes") {
+        out.push(PlotKind::Cv);
+    }
+    // Currents: a population whose report holds both inputs (and v for COBA).
+    let vars = |pop: &str| -> Vec<String> {
+        File::open_streaming(dir.join("state.h5"))
+            .ok()
+            .and_then(|f| f.group(&format!("report/{pop}")).ok()?.groups().ok())
+            .unwrap_or_default()
+    };
+    let pops = File::open_streaming(dir.join("state.h5"))
+        .ok()
+        .and_then(|f| f.group("report").ok()?.groups().ok())
+        .unwrap_or_default();
+    if pops.iter().any(|p| {
+        let v = vars(p);
+        let has = |x: &str| v.iter().any(|y| y == x);
+        (has("v") && has("g_exc") && has("g_inh")) || (has("i_exc") && has("i_inh"))
+    }) {
+        out.push(PlotKind::Currents);
+    }
+    // Co-tuning: projections from modulated sources.
+    if has("weights.h5", "edges")
+        && crate::analysis::run_model(&dir.join("weights.h5")).is_some_and(|m| {
+            m.projections.iter().any(|p| {
+                m.populations
+                    .iter()
+                    .any(|q| q.name == p.pre && matches!(q.neuron, crate::neuron::NeuronSpec::ModulatedPoisson(_)))
+            })
+        })
+    {
+        out.push(PlotKind::Cotuning);
     }
     out
 }

@@ -25,6 +25,8 @@ pub enum Purpose {
     Values = 3,
     /// Poisson drive and Poisson sources during the run.
     Drive = 4,
+    /// Rate signals of modulated sources (per signal stream and group).
+    Signal = 5,
 }
 
 fn splitmix(x: &mut u64) -> u64 {

@@ -288,7 +288,7 @@ impl Simulation {
             .populations
             .iter()
             .enumerate()
-            .filter(|(_, p)| !matches!(p.dynamics, Dynamics::PoissonSource(_) | Dynamics::SpikeSource(_)))
+            .filter(|(_, p)| !p.spec.is_source())
             .map(|(i, _)| i)
             .collect();
         let stats = net.populations.iter().map(|p| SpikeStats::new(p.size)).collect();
@@ -580,6 +580,7 @@ impl Simulation {
                 // reports the ones it owns.
                 Dynamics::PoissonSource(src) => src.step(&mut pop.rngs, all),
                 Dynamics::SpikeSource(src) => src.step(k, all),
+                Dynamics::ModulatedPoisson(src) => src.step(&mut pop.rngs, all),
                 _ => {
                     for c in &self.chunk_spikes {
                         s.extend_from_slice(&c[p]);
@@ -587,7 +588,7 @@ impl Simulation {
                     all.extend_from_slice(s);
                 }
             }
-            if matches!(pop.dynamics, Dynamics::PoissonSource(_) | Dynamics::SpikeSource(_)) {
+            if pop.spec.is_source() {
                 let a = all.partition_point(|&i| i < lo);
                 let b = all.partition_point(|&i| i < hi);
                 s.extend_from_slice(&all[a..b]);

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use lif_coba::{LifCoba, LifCobaParams};
 pub use lif_cuba::{LifCuba, LifCubaParams};
 pub use lif_delta::{LifDelta, LifDeltaParams};
-pub use sources::{PoissonSource, PoissonSourceParams, SpikeSource, SpikeSourceParams};
+pub use sources::{ModulatedPoisson, ModulatedPoissonParams, PoissonSource, PoissonSourceParams, SpikeSource, SpikeSourceParams};
 
 /// The neuron model of a population, as written in a model file (`model = "lif_cuba"` plus the
 /// model's parameters in the same table).
@@ -35,6 +35,8 @@ pub enum NeuronSpec {
     PoissonSource(PoissonSourceParams),
     /// Spikes at given times ([`sources`]).
     SpikeSource(SpikeSourceParams),
+    /// Poisson trains driven by shared, temporally modulated rate signals ([`sources`]).
+    ModulatedPoisson(ModulatedPoissonParams),
 }
 
 impl NeuronSpec {
@@ -46,6 +48,7 @@ impl NeuronSpec {
             NeuronSpec::LifDelta(_) => "lif_delta",
             NeuronSpec::PoissonSource(_) => "poisson_source",
             NeuronSpec::SpikeSource(_) => "spike_source",
+            NeuronSpec::ModulatedPoisson(_) => "modulated_poisson",
         }
     }
 
@@ -57,6 +60,7 @@ impl NeuronSpec {
             NeuronSpec::LifDelta(p) => p.validate(field, dt, issues),
             NeuronSpec::PoissonSource(p) => p.validate(field, size, issues),
             NeuronSpec::SpikeSource(p) => p.validate(field, size, issues),
+            NeuronSpec::ModulatedPoisson(p) => p.validate(field, dt, size, issues),
         }
     }
 
@@ -65,7 +69,7 @@ impl NeuronSpec {
         match self {
             NeuronSpec::LifCuba(_) | NeuronSpec::LifDelta(_) => "mV",
             NeuronSpec::LifCoba(_) => "nS",
-            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) => "none (sources take no input)",
+            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) | NeuronSpec::ModulatedPoisson(_) => "none (sources take no input)",
         }
     }
 
@@ -83,13 +87,16 @@ impl NeuronSpec {
             NeuronSpec::LifCuba(_) => &[("v", "mV"), ("i_exc", "mV"), ("i_inh", "mV")],
             NeuronSpec::LifCoba(_) => &[("v", "mV"), ("g_exc", "nS"), ("g_inh", "nS")],
             NeuronSpec::LifDelta(_) => &[("v", "mV")],
-            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) => &[],
+            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) | NeuronSpec::ModulatedPoisson(_) => &[],
         }
     }
 
     /// Whether the population is a spike source (receives no input, has no membrane).
     pub fn is_source(&self) -> bool {
-        matches!(self, NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_))
+        matches!(
+            self,
+            NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) | NeuronSpec::ModulatedPoisson(_)
+        )
     }
 
     /// Fresh runtime state for `n` neurons.
@@ -100,6 +107,7 @@ impl NeuronSpec {
             NeuronSpec::LifDelta(p) => Dynamics::LifDelta(LifDelta::new(p, n, dt)),
             NeuronSpec::PoissonSource(p) => Dynamics::PoissonSource(PoissonSource::new(p, n, dt)),
             NeuronSpec::SpikeSource(p) => Dynamics::SpikeSource(SpikeSource::new(p, dt)),
+            NeuronSpec::ModulatedPoisson(p) => Dynamics::ModulatedPoisson(ModulatedPoisson::new(p, n, dt)),
         }
     }
 }
@@ -117,6 +125,8 @@ pub enum Dynamics {
     PoissonSource(PoissonSource),
     /// See [`sources`].
     SpikeSource(SpikeSource),
+    /// See [`sources`].
+    ModulatedPoisson(ModulatedPoisson),
 }
 
 impl Dynamics {

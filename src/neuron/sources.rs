@@ -9,6 +9,9 @@
 //!   the stream of the neuron's block, skipping geometrically between spiking neurons, so the cost
 //!   is proportional to the number of spikes.
 //! - `spike_source`: neuron k spikes at the steps `round(t / dt)` for every t in `times[k]`.
+//! - `modulated_poisson`: groups of Poisson trains whose rates follow shared, rectified,
+//!   low-pass filtered noise signals, with an input dead time (Vogels et al. 2011); see
+//!   [`ModulatedPoisson`] for its equations and parameter table.
 //!
 //! # Parameters
 //! | model | name | unit | default | meaning |
@@ -16,9 +19,12 @@
 //! | `poisson_source` | `rate` | Hz | 0 | rate of every neuron; rate · dt must be <= 1 |
 //! | `poisson_source` | `rates` | Hz | none | one rate per neuron (replaces `rate`); protocols and rate-pattern experiments change them at run time with `PoissonSource::set_rates` |
 //! | `spike_source` | `times` | ms | (required) | one list of spike times per neuron |
+//! | `modulated_poisson` | `groups`, `signal_tau`, `rate_background`, `rate_gain`, `t_ref`, `signal_stream` | —, ms, Hz, Hz, ms, — | required, 50, 5, required, 0, 0 | see [`ModulatedPoisson`] |
 //!
 //! # References
 //! - NEST `poisson_generator`, `spike_generator`, `parrot_neuron`.
+//! - Vogels TP, Sprekeler H, Zenke F, Clopath C, Gerstner W (2011) Science 334:1569-1573 (ModelDB
+//!   143751, `inhib_plasticity.m`: the input signals of Fig. 1).
 
 use crate::error::SpecIssue;
 use crate::rng::{uniform_open0, Rng};
@@ -219,5 +225,170 @@ impl SpikeSource {
     pub fn set_times(&mut self, times: &[Vec<f64>], dt: f64, from_step: u64) {
         *self = SpikeSource::new(&SpikeSourceParams { times: times.to_vec() }, dt);
         self.cursor = self.events.partition_point(|e| e.0 < from_step);
+    }
+}
+
+/// Parameters of `modulated_poisson` (see [`ModulatedPoisson`] for the equations).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModulatedPoissonParams {
+    /// Number of signals (input groups); neuron i belongs to group `floor(i · groups / size)`.
+    pub groups: usize,
+    /// Correlation time of each signal, ms (default 50).
+    #[serde(default = "default_signal_tau")]
+    pub signal_tau: f64,
+    /// Rate without signal, Hz (default 5).
+    #[serde(default = "default_rate_background")]
+    pub rate_background: f64,
+    /// Rate added per unit of the rectified signal (unit standard deviation), Hz.
+    pub rate_gain: f64,
+    /// Dead time after each spike, ms (default 0; a whole number of steps).
+    #[serde(default)]
+    pub t_ref: f64,
+    /// Key of the signals: populations with the same `signal_stream`, `groups` and `signal_tau`
+    /// see identical signals (default 0).
+    #[serde(default)]
+    pub signal_stream: u64,
+}
+
+fn default_signal_tau() -> f64 {
+    50.0
+}
+
+fn default_rate_background() -> f64 {
+    5.0
+}
+
+impl ModulatedPoissonParams {
+    /// Range checks.
+    pub fn validate(&self, field: &str, dt: f64, size: usize, issues: &mut Vec<SpecIssue>) {
+        if self.groups == 0 || self.groups > size {
+            issues.push(SpecIssue::new(
+                format!("{field}.groups"),
+                format!(
+                    "value {} is not allowed; give 1 to {size} groups (the population size)",
+                    self.groups
+                ),
+            ));
+        }
+        super::check_positive(issues, field, "signal_tau", self.signal_tau, "ms");
+        for (name, v) in [("rate_background", self.rate_background), ("rate_gain", self.rate_gain)] {
+            if !(v.is_finite() && v >= 0.0) {
+                issues.push(SpecIssue::new(
+                    format!("{field}.{name}"),
+                    format!("value {v} Hz is not allowed; must be >= 0"),
+                ));
+            }
+        }
+        super::check_refractory(issues, field, self.t_ref, dt);
+    }
+}
+
+/// Runtime modulated Poisson source: inputs driven by shared, temporally modulated rate signals,
+/// as the input spike trains of Vogels et al. (2011, Fig. 1; their program `inhib_plasticity.m`).
+///
+/// # Equations
+/// ```text
+/// s_k(t+dt) = a s_k(t) + sqrt(1 - a²) √12 u,   a = exp(-dt / signal_tau),  u ~ U(-1/2, 1/2)
+/// rate_k(t) = rate_background + rate_gain · max(0, s_k(t))
+/// ```
+/// `s_k` is low-pass filtered white noise with unit stationary variance (it starts at 0, as in the
+/// program); every neuron of group k spikes in a step with probability `min(1, rate_k dt)` unless
+/// it is within `t_ref` of its previous spike (the program's 5 ms input refractoriness). The
+/// program filters uniform noise (`F <- F a + (1 - a) u`, stationary SD 0.00913 at dt = 0.1 ms,
+/// tau = 50 ms) and sets `rate = 5 Hz + 500 Hz · max(0, F) / 0.03`; that is `rate_gain =
+/// 500 · 0.00913 / 0.03 = 152 Hz` per unit SD here, which stays the same at any dt.
+///
+/// # Parameters (`model = "modulated_poisson"`)
+/// | name | unit | default | meaning |
+/// |---|---|---|---|
+/// | `groups` | — | required | number of signals; neuron i is in group `floor(i · groups / size)` |
+/// | `signal_tau` | ms | 50 | correlation time of each signal |
+/// | `rate_background` | Hz | 5 | rate without signal |
+/// | `rate_gain` | Hz | required | rate per unit of the rectified unit-variance signal |
+/// | `t_ref` | ms | 0 | input dead time after a spike |
+/// | `signal_stream` | — | 0 | populations with equal `signal_stream`, `groups`, `signal_tau` share their signals |
+///
+/// Signals come from one random stream per (seed, `signal_stream`, group), spikes from the
+/// population's per-block streams, so results do not depend on threads.
+#[derive(Clone, Debug)]
+pub struct ModulatedPoisson {
+    params: ModulatedPoissonParams,
+    /// Current value of each signal (unit variance).
+    pub signal: Vec<f64>,
+    signal_rngs: Vec<Rng>,
+    /// Spike probability per step of each group (scratch, recomputed every step).
+    p_group: Vec<f64>,
+    /// Group of each neuron.
+    group: Vec<u16>,
+    /// Remaining dead-time steps per neuron.
+    refr: Vec<u16>,
+    refr_steps: u16,
+    a: f64,
+    b: f64,
+    dt: f64,
+}
+
+impl ModulatedPoisson {
+    /// Build; the signals stay at 0 until [`ModulatedPoisson::seed_signals`] gives them their streams.
+    pub fn new(p: &ModulatedPoissonParams, n: usize, dt: f64) -> Self {
+        let g = p.groups.max(1);
+        let a = (-dt / p.signal_tau).exp();
+        ModulatedPoisson {
+            params: p.clone(),
+            signal: vec![0.0; g],
+            signal_rngs: Vec::new(),
+            p_group: vec![0.0; g],
+            group: (0..n).map(|i| (i * g / n.max(1)) as u16).collect(),
+            refr: vec![0; n],
+            refr_steps: super::steps(p.t_ref, dt),
+            a,
+            b: (1.0 - a * a).sqrt() * 12f64.sqrt(),
+            dt,
+        }
+    }
+
+    /// Bind the signals to their streams (seed, `signal_stream`, group).
+    pub fn seed_signals(&mut self, seed: u64) {
+        self.signal_rngs = (0..self.signal.len())
+            .map(|k| crate::rng::stream(seed, crate::rng::Purpose::Signal, self.params.signal_stream, k as u64))
+            .collect();
+    }
+
+    /// Group of neuron `i`.
+    pub fn group_of(&self, i: usize) -> usize {
+        self.group[i] as usize
+    }
+
+    /// Current rate of each group, Hz.
+    pub fn rates_hz(&self) -> Vec<f64> {
+        self.signal
+            .iter()
+            .map(|s| self.params.rate_background + self.params.rate_gain * s.max(0.0))
+            .collect()
+    }
+
+    /// Advance the signals and draw this step's spikes.
+    pub fn step(&mut self, rngs: &mut [Rng], spikes: &mut Vec<u32>) {
+        let (bg, gain, to_p) = (self.params.rate_background, self.params.rate_gain, self.dt * 1e-3);
+        for (k, s) in self.signal.iter_mut().enumerate() {
+            if let Some(r) = self.signal_rngs.get_mut(k) {
+                *s = self.a * *s + self.b * (crate::rng::uniform(r) - 0.5);
+            }
+            self.p_group[k] = ((bg + gain * s.max(0.0)) * to_p).min(1.0);
+        }
+        let n = self.group.len();
+        for (b, rng) in rngs.iter_mut().enumerate() {
+            let lo = b * crate::rng::BLOCK;
+            let hi = (lo + crate::rng::BLOCK).min(n);
+            for i in lo..hi {
+                if self.refr[i] > 0 {
+                    self.refr[i] -= 1;
+                } else if crate::rng::uniform(rng) < self.p_group[self.group[i] as usize] {
+                    spikes.push(i as u32);
+                    self.refr[i] = self.refr_steps;
+                }
+            }
+        }
     }
 }

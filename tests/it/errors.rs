@@ -150,3 +150,13 @@ fn bad_override() {
     let (err, _) = check_text(&cuba(), &["--set", "population.nosuch.size=3"]);
     assert_all(&err, &["--set population.nosuch.size=3", "no population named 'nosuch'"]);
 }
+
+#[test]
+fn bad_modulated_source_parameters_name_field_and_value() {
+    let text = "[simulation]\nduration = 10.0\n[[population]]\nname = \"src\"\ntype = \"excitatory\"\nsize = 4\n\
+                neuron = { model = \"modulated_poisson\", groups = 5, rate_gain = -1.0, t_ref = 0.05 }\n";
+    let (err, file) = check_text(text, &[]);
+    assert_all(&err, &[&file, "population.src.neuron.groups", "value 5", "1 to 4 groups"]);
+    assert_all(&err, &["rate_gain", "value -1 Hz", ">= 0"]);
+    assert_all(&err, &["t_ref", "not a multiple of dt"]);
+}

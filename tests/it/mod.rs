@@ -1,4 +1,5 @@
 mod analysis;
+mod balance;
 pub mod common;
 mod engine;
 mod errors;

@@ -44,7 +44,11 @@ fn check_figure(path: &Path, format: PlotFormat) {
             assert!(text.starts_with("<svg"), "{}", path.display());
             assert!(text.trim_end().ends_with("</svg>"), "{}", path.display());
             // Axis labels with units and the run name in the title.
-            assert!(text.contains("time (ms)") || text.contains("weight ("), "{}", path.display());
+            assert!(
+                text.contains("time (ms)") || text.contains("weight (") || text.contains("fraction of neurons"),
+                "{}",
+                path.display()
+            );
             assert!(text.contains("run"), "{}", path.display());
         }
     }
@@ -53,10 +57,12 @@ fn check_figure(path: &Path, format: PlotFormat) {
 #[test]
 fn every_kind_is_drawn_as_png_and_svg_from_a_real_run() {
     let (_tmp, dir) = real_run("cuba.toml", 200.0, &[]);
-    assert_eq!(available(&dir), PlotKind::ALL.to_vec());
+    // Everything but the co-tuning figure, which needs modulated input groups (tested below).
+    let kinds: Vec<PlotKind> = PlotKind::ALL.iter().copied().filter(|&k| k != PlotKind::Cotuning).collect();
+    assert_eq!(available(&dir), kinds);
     for format in [PlotFormat::Png, PlotFormat::Svg] {
-        let files = plot(&dir, &PlotKind::ALL, format).unwrap();
-        let expect: Vec<PathBuf> = ["raster", "rate", "voltage", "weights"]
+        let files = plot(&dir, &kinds, format).unwrap();
+        let expect: Vec<PathBuf> = ["raster", "rate", "voltage", "weights", "cv", "currents"]
             .iter()
             .map(|k| dir.join(format!("{k}.{}", format.extension())))
             .collect();
@@ -73,6 +79,34 @@ fn every_kind_is_drawn_as_png_and_svg_from_a_real_run() {
     // Duplicates are drawn once.
     let files = plot(&dir, &[PlotKind::Rate, PlotKind::Rate], PlotFormat::Png).unwrap();
     assert_eq!(files, vec![dir.join("rate.png")]);
+}
+
+#[test]
+fn balance_figures_are_drawn_from_the_vogels_single_cell() {
+    let (_tmp, dir) = real_run("vogels2011_single_cell.toml", 3000.0, &[]);
+    let av = available(&dir);
+    for k in [PlotKind::Cv, PlotKind::Currents, PlotKind::Cotuning] {
+        assert!(av.contains(&k), "{k:?} not in {av:?}");
+    }
+    for format in [PlotFormat::Png, PlotFormat::Svg] {
+        let files = plot(&dir, &[PlotKind::Cotuning, PlotKind::Currents, PlotKind::Cv], format).unwrap();
+        for f in &files {
+            check_figure(f, format);
+        }
+    }
+    let svg = std::fs::read_to_string(dir.join("cotuning.svg")).unwrap();
+    assert!(
+        svg.contains("I weight (nS)") && svg.contains("inhibitory, final"),
+        "co-tuning labels"
+    );
+    let svg = std::fs::read_to_string(dir.join("currents.svg")).unwrap();
+    assert!(svg.contains("input (pA)") && svg.contains("corr(E, -I)"), "current labels");
+    let svg = std::fs::read_to_string(dir.join("cv.svg")).unwrap();
+    assert!(svg.contains("fraction of neurons"));
+    // A run without modulated sources has nothing to co-tune: an error naming weights.h5.
+    let (_tmp2, cuba) = real_run("cuba.toml", 50.0, &[]);
+    let err = plot(&cuba, &[PlotKind::Cotuning], PlotFormat::Png).unwrap_err().to_string();
+    assert!(err.contains("weights.h5") && err.contains("modulated_poisson"), "{err}");
 }
 
 #[test]
@@ -113,13 +147,15 @@ fn a_missing_file_is_an_error_naming_it() {
 #[test]
 fn a_run_without_state_or_weights_says_so() {
     let (_tmp, dir) = real_run("cuba.toml", 50.0, &["--set", "record.state=[]", "--set", "record.weights=\"none\""]);
-    assert_eq!(available(&dir), vec![PlotKind::Raster, PlotKind::Rate]);
+    assert_eq!(available(&dir), vec![PlotKind::Raster, PlotKind::Rate, PlotKind::Cv]);
     let err = plot(&dir, &[PlotKind::Voltage], PlotFormat::Svg).unwrap_err().to_string();
     assert!(err.contains("state.h5") && err.contains("no recorded state"), "{err}");
     let err = plot(&dir, &[PlotKind::Weights], PlotFormat::Svg).unwrap_err().to_string();
     assert!(err.contains("weights.h5") && err.contains("no projections"), "{err}");
+    let err = plot(&dir, &[PlotKind::Currents], PlotFormat::Svg).unwrap_err().to_string();
+    assert!(err.contains("state.h5") && err.contains("no input currents"), "{err}");
     // What is there is still drawn.
-    assert_eq!(plot(&dir, &available(&dir), PlotFormat::Png).unwrap().len(), 2);
+    assert_eq!(plot(&dir, &available(&dir), PlotFormat::Png).unwrap().len(), 3);
 }
 
 #[test]
