@@ -235,6 +235,17 @@ fn run(a: RunArgs) -> Result<()> {
             }
         }
     }
+    #[cfg(not(feature = "mpi"))]
+    if let Some((rank, size)) = crate::dist::launcher_ranks() {
+        // Without MPI every rank would run the whole model into the same directory.
+        if rank == 0 {
+            eprintln!(
+                "error: started as one of {size} MPI ranks, but this hebb was built without MPI; \
+                 rebuild with `cargo build --release --features mpi` (see README, \"Running on MPI\")"
+            );
+        }
+        return Err(Error::Reported { code: 2 });
+    }
     let (model, resolved) = a.model.load()?;
     crate::io::prepare_out_dir(&a.out, a.force)?;
     let model_name = a.model.model.display().to_string();

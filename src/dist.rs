@@ -80,6 +80,20 @@ impl Comm for Local {
     fn barrier(&self) {}
 }
 
+/// `(rank, size)` when an MPI launcher (`mpirun`, `mpiexec`, `srun`) started this process as one
+/// of several, read from the variables launchers set; `None` otherwise.
+pub fn launcher_ranks() -> Option<(usize, usize)> {
+    let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+    [
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ("PMI_RANK", "PMI_SIZE"),
+        ("SLURM_PROCID", "SLURM_STEP_NUM_TASKS"),
+    ]
+    .iter()
+    .find_map(|(r, n)| Some((var(r)?, var(n)?)))
+    .filter(|&(_, n)| n > 1)
+}
+
 /// The neurons of `n` that rank `rank` of `ranks` owns: whole blocks, contiguous.
 pub fn owned_range(n: usize, rank: usize, ranks: usize) -> (u32, u32) {
     let blocks = n.div_ceil(BLOCK);
@@ -102,9 +116,15 @@ pub mod mpi {
     /// True when an MPI launcher started this process (`mpirun`, `mpiexec` or `srun`): they set
     /// these variables. Without one, `hebb run` stays a single process and never touches MPI.
     pub fn launched_by_mpi() -> bool {
-        ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS", "SLURM_PROCID"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some())
+        [
+            "OMPI_COMM_WORLD_SIZE",
+            "PMI_SIZE",
+            "PMIX_RANK",
+            "MPI_LOCALNRANKS",
+            "SLURM_STEP_NUM_TASKS",
+        ]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
     }
 
     /// MPI_COMM_WORLD and the MPI environment (finalised when dropped).
