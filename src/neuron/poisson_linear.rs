@@ -12,9 +12,10 @@
 //! `J_k` is the weight of the synapse (positive from excitatory, negative from inhibitory
 //! populations); it is dimensionless: the expected number of extra output spikes caused by one
 //! input spike (∫ε = 1). The kernel is sampled so that its sum over steps is exactly 1: an input
-//! arriving at step k adds `J (1 - e^{-dt/tau})/dt` (per ms) to `u` *after* the draw of step k, so
+//! arriving at step k adds `J (e^{dt/tau} - 1)/dt` (per ms) to `u` *after* the draw of step k, so
 //! the output rate changes from step k+1 on (the membrane convention of the LIF models), and `u`
-//! decays by `e^{-dt/tau}` per step. There is no refractoriness and no reset: the output is a Cox
+//! decays by `e^{-dt/tau}` per step before each draw: the draws see `J (e^{dt/tau} - 1)/dt ·
+//! e^{-n dt/tau}`, n = 1, 2, ..., whose sum times `dt` is `J`. There is no refractoriness and no reset: the output is a Cox
 //! process, conditionally Poisson given the inputs.
 //!
 //! Spikes are drawn from the random streams of the population's blocks of neurons, so results do
@@ -92,7 +93,7 @@ impl PoissonLinearParams {
 pub struct PoissonLinearConsts {
     /// Per-step decay of `u`.
     decay: f64,
-    /// Increment of `u` (Hz) per unit of arriving weight: 1000 (1 - e^{-dt/tau}) / dt.
+    /// Increment of `u` (Hz) per unit of arriving weight: 1000 (e^{dt/tau} - 1) / dt.
     gain: f64,
     /// Probability per Hz per step: dt / 1000.
     p_per_hz: f64,
@@ -120,7 +121,7 @@ impl PoissonLinear {
     pub fn new(p: &PoissonLinearParams, n: usize, dt: f64) -> Self {
         let consts = PoissonLinearConsts {
             decay: (-dt / p.tau).exp(),
-            gain: -1000.0 * (-dt / p.tau).exp_m1() / dt,
+            gain: 1000.0 * (dt / p.tau).exp_m1() / dt,
             p_per_hz: dt / 1000.0,
             rate0: p.rate0,
             rate_max: p.rate_max.unwrap_or(f64::INFINITY),
@@ -140,7 +141,15 @@ impl PoissonLinear {
 /// `u`, draw the spikes of this step with rate `min(rate_max, [rate0 + ext + u]_+)` (marked as `v = 1`), then add
 /// the inputs arriving now. Every neuron consumes exactly one uniform number per step.
 #[inline]
-pub fn step(c: &PoissonLinearConsts, v: &mut [f64], u: &mut [f64], in_exc: &mut [f32], in_inh: &mut [f32], ext: Option<&[f64]>, rng: &mut Rng) {
+pub fn step(
+    c: &PoissonLinearConsts,
+    v: &mut [f64],
+    u: &mut [f64],
+    in_exc: &mut [f32],
+    in_inh: &mut [f32],
+    ext: Option<&[f64]>,
+    rng: &mut Rng,
+) {
     let n = v.len();
     let (u, in_exc, in_inh) = (&mut u[..n], &mut in_exc[..n], &mut in_inh[..n]);
     for i in 0..n {

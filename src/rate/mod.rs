@@ -71,6 +71,7 @@ pub mod limits;
 pub mod normative;
 pub mod pca;
 pub mod special;
+pub mod spiking;
 
 pub use dense::{DenseMemory, Interaction, ModernHopfield};
 pub use hopfield::{ags_critical, ags_overlap, AgsSolution, CapacityStats, Hopfield, Relaxation};

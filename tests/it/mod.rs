@@ -10,4 +10,5 @@ mod plasticity;
 mod plot;
 mod protocol;
 mod rate;
+mod rate_spiking;
 mod stdp_engine;
