@@ -65,6 +65,7 @@
 //!
 //! [`Rule::rate_limit`]: crate::plasticity::Rule::rate_limit
 
+pub mod commands;
 pub mod dense;
 pub mod hopfield;
 pub mod limits;

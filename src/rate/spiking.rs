@@ -712,7 +712,7 @@ pub struct HopfieldRun {
 
 /// `P × n` balanced ±1 patterns (each row has `n/2` entries +1; `n` even), random.
 pub fn balanced_patterns<R: Rng + ?Sized>(p: usize, n: usize, rng: &mut R) -> Result<Array2<i8>> {
-    if n == 0 || n % 2 != 0 {
+    if n == 0 || !n.is_multiple_of(2) {
         return Err(RateError::invalid("n", format!("{n}: must be even and > 0")));
     }
     let mut out = Array2::zeros((p, n));
