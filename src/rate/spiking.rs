@@ -46,6 +46,21 @@
 //! # Parameters
 //! Each experiment's parameter struct documents its fields with units; time constants in ms,
 //! rates in Hz, durations in s, weights dimensionless (expected extra output spikes per input spike).
+//! The values the tests and examples use:
+//!
+//! | name | unit | Oja | PCA | Hopfield | meaning |
+//! |---|---|---|---|---|---|
+//! | `a_plus` | 1 | 1e-4 | 8e-4 | set by `gain` | LTP amplitude `A+` (`c = A+ τ+`) |
+//! | `tau_plus_ms` | ms | 10 | 10 | 20 | LTP window |
+//! | `tau_o_ms` | ms | 10 | 10 | — | post trace of the decay term |
+//! | `tau_eps_ms` | ms | 5 | 5 | 50 (E), 1 (I) | response kernel of the output neurons |
+//! | `w_norm`, `s_w` | 1 | 0.3 | 0.05 | — | Oja norm `sqrt(c/(β τ_o))`; PCA feedforward scale `c/(β τ_o)` |
+//! | `sample_ms` / `present_s` | ms / s | 200 | 200 | 2 s | how long each rate sample or pattern is held |
+//! | `lateral_delay_ms` | ms | — | 15 | — | delay of the plastic lateral inhibition |
+//! | `nu_bar_hz` | Hz | — | — | 100 | covariance reference rate; units fire at 0 or 2ν̄ |
+//! | `gain` | 1 | — | — | 3 | Hopfield gain `k N` after storage, `k = T c ν̄²` |
+//! | `baseline_in_k` | 1 | — | — | 3.5 sqrt(P) | E→E baseline `w0` in units of `k` |
+//! | `dt_ms` | ms | 0.1 | 0.1 | 0.1 | integration step |
 //!
 //! # References
 //! - Kempter R, Gerstner W, van Hemmen JL (1999) Phys Rev E 59:4498 (linear Poisson neuron, rate limits).
