@@ -338,3 +338,62 @@ fn hopfield_spiking_network_at_alpha_005_large() {
     // With P = 20 a 3.5 SD baseline (15.7 k) is crossed by ~64 of the 160000 pairs (|Σ| >= 16).
     check_hopfield(20, 400, 3.5 * 20f64.sqrt(), 12);
 }
+
+/// The learned couplings approach the rate limit's as learning slows: at fixed `k = T c ν̄²`
+/// the spike-count noise of each weight relative to `k` scales as `1/sqrt(ν T)`, so presenting
+/// each pattern 4 times longer (with `A+` 4 times smaller) halves the rms deviation from the
+/// rate limit's `T c ν̄² Σ ξξᵀ` (means removed: the flush and the baseline shift them alike).
+#[test]
+fn hopfield_spiking_weights_approach_rate_limit_as_learning_slows() {
+    let dev = |present_s: f64| {
+        let mut params = hopfield_params(6, 200, 3.5 * 6f64.sqrt(), 21);
+        params.present_s = present_s;
+        params.free_ms = 100.0;
+        let run = run_hopfield(&params).unwrap();
+        let n = params.n;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            for j in 0..n {
+                if i != j {
+                    a.push(run.w_spiking[[i, j]]);
+                    b.push(run.w_rate[[i, j]]);
+                }
+            }
+        }
+        let (ma, mb) = (a.iter().sum::<f64>() / a.len() as f64, b.iter().sum::<f64>() / b.len() as f64);
+        let num: f64 = a.iter().zip(&b).map(|(x, y)| ((x - ma) - (y - mb)).powi(2)).sum();
+        let den: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        (num / den).sqrt()
+    };
+    let (fast, slow) = (dev(0.5), dev(2.0));
+    eprintln!(
+        "hopfield rms deviation from the rate limit: T = 0.5 s: {fast:.4}, 2 s: {slow:.4}, ratio {:.3}",
+        slow / fast
+    );
+    // ~39000 weights: the rms estimates are precise to < 1 %; the expected ratio is 0.5, and a
+    // bias of the limit (e.g. pairs straddling pattern boundaries, ~τ+/T) would shrink slower.
+    assert!(slow / fast < 0.6, "ratio {}", slow / fast);
+    assert!(slow < 0.15, "deviation at T = 2 s: {slow}");
+}
+
+/// Bad `poisson_linear` parameters are reported with their field and what is allowed.
+#[test]
+fn poisson_linear_rejects_bad_parameters() {
+    for (field, bad) in [
+        ("tau", "tau = 0.0"),
+        ("rate0", "rate0 = -1.0"),
+        ("rate_max", "rate0 = 5.0, rate_max = 5.0"),
+    ] {
+        let text = format!(
+            "[simulation]\nduration = 10.0\n[[population]]\nname = \"out\"\ntype = \"excitatory\"\nsize = 2\nneuron = {{ model = \"poisson_linear\", {bad} }}\n"
+        );
+        let err = hebb::spec::parse(&text, "bad.toml".as_ref(), &[])
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("neuron.{field}")) && err.contains("not allowed"),
+            "{field}: {err}"
+        );
+    }
+}
