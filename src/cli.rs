@@ -40,6 +40,117 @@ pub enum Command {
     /// Plasticity experiments: EPSP before and after pairing, the STDP window, its frequency dependence.
     #[command(subcommand)]
     Protocol(ProtocolCommand),
+    /// Hopfield-family capacity curve (classic, dense, modern) over a range of loads: HDF5 + figure.
+    Hopfield(HopfieldArgs),
+    /// Similarity-matching PCA on spiked-covariance data: projection error against samples.
+    Pca(PcaArgs),
+    /// Normative E/I memory: training with the exact and the printed gradient.
+    Memory(MemoryArgs),
+}
+
+/// `hebb hopfield` (see `hebb::rate::commands`).
+#[derive(Args, Debug)]
+pub struct HopfieldArgs {
+    /// Output directory (refused if it exists, unless --force).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Network kind.
+    #[arg(long, value_enum, default_value = "classic")]
+    pub kind: crate::rate::commands::HopfieldKind,
+    /// Neurons N.
+    #[arg(long, default_value_t = 500)]
+    pub n: usize,
+    /// Loads alpha = P/N: a list (0.05,0.1) or a range START:STOP:STEP.
+    #[arg(long, default_value = "0.02:0.2:0.02")]
+    pub loads: String,
+    /// Random networks per load.
+    #[arg(long, default_value_t = 4)]
+    pub networks: usize,
+    /// Fraction of bits flipped in the cues.
+    #[arg(long, default_value_t = 0.1)]
+    pub flip: f64,
+    /// Exponent n of the dense memory F(x) = x^n.
+    #[arg(long, default_value_t = 3)]
+    pub degree: u32,
+    /// Inverse temperature of the modern network (patterns have unit norm).
+    #[arg(long, default_value_t = 8.0)]
+    pub beta: f64,
+    /// Maximum asynchronous sweeps per relaxation.
+    #[arg(long, default_value_t = 100)]
+    pub max_sweeps: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `hebb pca`.
+#[derive(Args, Debug)]
+pub struct PcaArgs {
+    /// Output directory (refused if it exists, unless --force).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Input dimension d.
+    #[arg(long, default_value_t = 50)]
+    pub d: usize,
+    /// Output dimension k (spiked directions).
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Noise variance rho.
+    #[arg(long, default_value_t = 0.1)]
+    pub rho: f64,
+    /// Smallest spike variance.
+    #[arg(long, default_value_t = 0.4)]
+    pub gap: f64,
+    /// Spike variance step.
+    #[arg(long, default_value_t = 0.1)]
+    pub slope: f64,
+    /// Samples.
+    #[arg(long, default_value_t = 10_000)]
+    pub samples: usize,
+    /// Record the error every this many samples.
+    #[arg(long, default_value_t = 100)]
+    pub record_every: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `hebb memory`.
+#[derive(Args, Debug)]
+pub struct MemoryArgs {
+    /// Output directory (refused if it exists, unless --force).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Neurons N.
+    #[arg(long, default_value_t = 40)]
+    pub n: usize,
+    /// Fraction of excitatory neurons.
+    #[arg(long, default_value_t = 0.8)]
+    pub exc_fraction: f64,
+    /// Stored patterns P (<= N).
+    #[arg(long, default_value_t = 5)]
+    pub patterns: usize,
+    /// Learning steps.
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Learning rate in units of 1/||F||^2 (a rate below which both forms descend monotonically).
+    #[arg(long, default_value_t = 1.0)]
+    pub eta: f64,
+    /// Keep Dale's signs (clip W at 0).
+    #[arg(long)]
+    pub dale: bool,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// A protocol command of [`crate::protocol`].
@@ -201,6 +312,53 @@ pub fn execute(cli: Cli) -> Result<()> {
             print!("{}", cmd(&a.file, &a.out, &opts)?);
             Ok(())
         }
+        Command::Hopfield(a) => {
+            use crate::rate::commands as rc;
+            let o = rc::HopfieldOptions {
+                kind: a.kind,
+                n: a.n,
+                loads: rc::parse_loads(&a.loads)?,
+                networks: a.networks,
+                flip: a.flip,
+                degree: a.degree,
+                beta: a.beta,
+                max_sweeps: a.max_sweeps,
+                seed: a.seed,
+            };
+            print!("{}", rc::hopfield_command(&o, &a.out, a.force, &command_line())?);
+            Ok(())
+        }
+        Command::Pca(a) => {
+            use crate::rate::commands as rc;
+            let o = rc::PcaOptions {
+                data: crate::rate::SpikedParams {
+                    d: a.d,
+                    k: a.k,
+                    rho: a.rho,
+                    gap: a.gap,
+                    slope: a.slope,
+                },
+                samples: a.samples,
+                record_every: a.record_every,
+                seed: a.seed,
+            };
+            print!("{}", rc::pca_command(&o, &a.out, a.force, &command_line())?);
+            Ok(())
+        }
+        Command::Memory(a) => {
+            use crate::rate::commands as rc;
+            let o = rc::MemoryOptions {
+                n: a.n,
+                exc_fraction: a.exc_fraction,
+                patterns: a.patterns,
+                steps: a.steps,
+                eta_scale: a.eta,
+                dale: a.dale,
+                seed: a.seed,
+            };
+            print!("{}", rc::memory_command(&o, &a.out, a.force, &command_line())?);
+            Ok(())
+        }
         Command::Plot(a) => {
             let kinds = if a.what.is_empty() {
                 crate::plot::available(&a.dir)
@@ -216,6 +374,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn command_line() -> String {
+    std::env::args().collect::<Vec<_>>().join(" ")
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

@@ -29,7 +29,7 @@ use crate::dist::{Comm, Local, STATUS_ERROR, STATUS_STOP};
 use crate::error::Result;
 use crate::io::Recorder;
 use crate::network::Network;
-use crate::neuron::{detect, lif_coba, lif_cuba, lif_delta, Dynamics};
+use crate::neuron::{detect, lif_coba, lif_cuba, lif_delta, poisson_linear, Dynamics};
 use crate::rng::{uniform, Rng, BLOCK};
 use crate::spec::Kind;
 use crate::synapse::Delays;
@@ -713,6 +713,7 @@ enum RawModel {
     Cuba(*const lif_cuba::LifCubaConsts, *mut f64, *mut f64),
     Coba(*const lif_coba::LifCobaConsts, *mut f64, *mut f64),
     Delta(*const lif_delta::LifDeltaConsts),
+    PoissonLinear(*const poisson_linear::PoissonLinearConsts, *mut f64),
     Source,
 }
 
@@ -771,6 +772,11 @@ impl<'a> Ctx<'a> {
                     Some(&mut m.common),
                 ),
                 Dynamics::LifDelta(m) => (RawModel::Delta(&m.consts), m.v.as_mut_ptr(), Some(&mut m.common)),
+                Dynamics::PoissonLinear(m) => (
+                    RawModel::PoissonLinear(&m.consts, m.u.as_mut_ptr()),
+                    m.v.as_mut_ptr(),
+                    Some(&mut m.common),
+                ),
                 _ => (RawModel::Source, std::ptr::null_mut(), None),
             };
             let (refr, ext, v_th, v_reset, refr_steps) = match common {
@@ -995,6 +1001,11 @@ impl<'a> Ctx<'a> {
                     RawModel::Cuba(cst, ie, ii) => lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext),
                     RawModel::Coba(cst, ge, gi) => lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext),
                     RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
+                    // Sub-blocks never straddle a random-stream block (SUB divides BLOCK and chunks
+                    // are whole blocks), so the draws do not depend on the thread count.
+                    RawModel::PoissonLinear(cst, u) => {
+                        poisson_linear::step(&*cst, v, sl(u), in_e, in_i, ext, &mut *raw.rngs.add(at / BLOCK))
+                    }
                     RawModel::Source => unreachable!(),
                 }
                 detect(v, refr, raw.v_th, raw.v_reset, raw.refr_steps, at as u32, &mut out[p]);

@@ -10,6 +10,7 @@
 pub mod lif_coba;
 pub mod lif_cuba;
 pub mod lif_delta;
+pub mod poisson_linear;
 pub mod sources;
 
 use crate::error::SpecIssue;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use lif_coba::{LifCoba, LifCobaParams};
 pub use lif_cuba::{LifCuba, LifCubaParams};
 pub use lif_delta::{LifDelta, LifDeltaParams};
+pub use poisson_linear::{PoissonLinear, PoissonLinearParams};
 pub use sources::{ModulatedPoisson, ModulatedPoissonParams, PoissonSource, PoissonSourceParams, SpikeSource, SpikeSourceParams};
 
 /// The neuron model of a population, as written in a model file (`model = "lif_cuba"` plus the
@@ -31,6 +33,8 @@ pub enum NeuronSpec {
     LifCoba(LifCobaParams),
     /// LIF with delta synapses ([`lif_delta`]).
     LifDelta(LifDeltaParams),
+    /// Linear Poisson neuron: rate = bias + filtered inputs ([`poisson_linear`]).
+    PoissonLinear(PoissonLinearParams),
     /// Independent Poisson spike trains ([`sources`]).
     PoissonSource(PoissonSourceParams),
     /// Spikes at given times ([`sources`]).
@@ -46,6 +50,7 @@ impl NeuronSpec {
             NeuronSpec::LifCuba(_) => "lif_cuba",
             NeuronSpec::LifCoba(_) => "lif_coba",
             NeuronSpec::LifDelta(_) => "lif_delta",
+            NeuronSpec::PoissonLinear(_) => "poisson_linear",
             NeuronSpec::PoissonSource(_) => "poisson_source",
             NeuronSpec::SpikeSource(_) => "spike_source",
             NeuronSpec::ModulatedPoisson(_) => "modulated_poisson",
@@ -58,6 +63,7 @@ impl NeuronSpec {
             NeuronSpec::LifCuba(p) => p.validate(field, dt, issues),
             NeuronSpec::LifCoba(p) => p.validate(field, dt, issues),
             NeuronSpec::LifDelta(p) => p.validate(field, dt, issues),
+            NeuronSpec::PoissonLinear(p) => p.validate(field, issues),
             NeuronSpec::PoissonSource(p) => p.validate(field, size, issues),
             NeuronSpec::SpikeSource(p) => p.validate(field, size, issues),
             NeuronSpec::ModulatedPoisson(p) => p.validate(field, dt, size, issues),
@@ -70,6 +76,7 @@ impl NeuronSpec {
             NeuronSpec::LifCuba(_) | NeuronSpec::LifDelta(_) => "mV",
             NeuronSpec::LifCoba(_) => "nS",
             NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) | NeuronSpec::ModulatedPoisson(_) => "none (sources take no input)",
+            NeuronSpec::PoissonLinear(_) => "1 (expected extra output spikes per input spike)",
         }
     }
 
@@ -77,6 +84,7 @@ impl NeuronSpec {
     pub fn current_unit(&self) -> &'static str {
         match self {
             NeuronSpec::LifCoba(_) => "pA",
+            NeuronSpec::PoissonLinear(_) => "Hz",
             _ => "mV",
         }
     }
@@ -88,6 +96,7 @@ impl NeuronSpec {
             NeuronSpec::LifCoba(_) => &[("v", "mV"), ("g_exc", "nS"), ("g_inh", "nS")],
             NeuronSpec::LifDelta(_) => &[("v", "mV")],
             NeuronSpec::PoissonSource(_) | NeuronSpec::SpikeSource(_) | NeuronSpec::ModulatedPoisson(_) => &[],
+            NeuronSpec::PoissonLinear(_) => &[("u", "Hz")],
         }
     }
 
@@ -105,6 +114,7 @@ impl NeuronSpec {
             NeuronSpec::LifCuba(p) => Dynamics::LifCuba(LifCuba::new(p, n, dt)),
             NeuronSpec::LifCoba(p) => Dynamics::LifCoba(LifCoba::new(p, n, dt)),
             NeuronSpec::LifDelta(p) => Dynamics::LifDelta(LifDelta::new(p, n, dt)),
+            NeuronSpec::PoissonLinear(p) => Dynamics::PoissonLinear(PoissonLinear::new(p, n, dt)),
             NeuronSpec::PoissonSource(p) => Dynamics::PoissonSource(PoissonSource::new(p, n, dt)),
             NeuronSpec::SpikeSource(p) => Dynamics::SpikeSource(SpikeSource::new(p, dt)),
             NeuronSpec::ModulatedPoisson(p) => Dynamics::ModulatedPoisson(ModulatedPoisson::new(p, n, dt)),
@@ -121,6 +131,8 @@ pub enum Dynamics {
     LifCoba(LifCoba),
     /// See [`lif_delta`].
     LifDelta(LifDelta),
+    /// See [`poisson_linear`].
+    PoissonLinear(PoissonLinear),
     /// See [`sources`].
     PoissonSource(PoissonSource),
     /// See [`sources`].
@@ -140,6 +152,7 @@ impl Dynamics {
             (Dynamics::LifCoba(m), "g_exc") => Some(&m.g_exc),
             (Dynamics::LifCoba(m), "g_inh") => Some(&m.g_inh),
             (Dynamics::LifDelta(m), "v") => Some(&m.v),
+            (Dynamics::PoissonLinear(m), "u") => Some(&m.u),
             _ => None,
         }
     }
@@ -154,6 +167,7 @@ impl Dynamics {
             (Dynamics::LifCoba(m), "g_exc") => Some(&mut m.g_exc),
             (Dynamics::LifCoba(m), "g_inh") => Some(&mut m.g_inh),
             (Dynamics::LifDelta(m), "v") => Some(&mut m.v),
+            (Dynamics::PoissonLinear(m), "u") => Some(&mut m.u),
             _ => None,
         }
     }
@@ -164,6 +178,7 @@ impl Dynamics {
             Dynamics::LifCuba(m) => Some(&m.common),
             Dynamics::LifCoba(m) => Some(&m.common),
             Dynamics::LifDelta(m) => Some(&m.common),
+            Dynamics::PoissonLinear(m) => Some(&m.common),
             _ => None,
         }
     }
@@ -174,6 +189,7 @@ impl Dynamics {
             Dynamics::LifCuba(m) => Some(&mut m.common),
             Dynamics::LifCoba(m) => Some(&mut m.common),
             Dynamics::LifDelta(m) => Some(&mut m.common),
+            Dynamics::PoissonLinear(m) => Some(&mut m.common),
             _ => None,
         }
     }

@@ -446,7 +446,8 @@ impl ProtocolSpec {
         let multiple = |x: f64| dt_ok && is_multiple(x, dt);
         // post neuron
         let neuron = &self.post.neuron;
-        if neuron.is_source() {
+        // The protocols measure EPSPs on a membrane; sources and the linear Poisson neuron have none.
+        if neuron.is_source() || matches!(neuron, crate::neuron::NeuronSpec::PoissonLinear(_)) {
             bad(
                 "post.neuron.model".into(),
                 format!(

@@ -27,6 +27,8 @@
 //! | `normative.rs` | normative E/I memory rule, exact and printed gradients, extended rule, Dale clipping | `N × P`, one pattern per column (`F`) |
 //! | `pca.rs` | spiked-covariance data, symmetric eigenvectors, projection error, similarity matching, Oja | samples are vectors of length `d` |
 //! | `limits.rs` | rules built from TOML, covariance (Hopfield) learning and Oja's rule from `Rule::rate_limit` | — |
+//! | `spiking.rs` | the same limits validated in the spiking engine: Oja, similarity-matching PCA and the covariance-rule Hopfield network with linear Poisson neurons (`poisson_linear`), next to their rate versions | Hopfield: `P × N` rows ±1 (balanced) |
+//! | `commands.rs` | `hebb hopfield`, `hebb pca`, `hebb memory`: capacity curves, PCA error, normative training → HDF5 + figure | — |
 //!
 //! Layouts follow each paper's notation (ξ^μ as rows in Hopfield, X and F as column matrices).
 //!
@@ -65,12 +67,14 @@
 //!
 //! [`Rule::rate_limit`]: crate::plasticity::Rule::rate_limit
 
+pub mod commands;
 pub mod dense;
 pub mod hopfield;
 pub mod limits;
 pub mod normative;
 pub mod pca;
 pub mod special;
+pub mod spiking;
 
 pub use dense::{DenseMemory, Interaction, ModernHopfield};
 pub use hopfield::{ags_critical, ags_overlap, AgsSolution, CapacityStats, Hopfield, Relaxation};

@@ -233,7 +233,9 @@ impl NormativeMemory {
         self.apply(dw, eta)
     }
 
-    /// Learning rate `1/‖F‖²_F`, always below `1/λ_max(F Fᵀ)` (monotone descent for both forms).
+    /// Learning rate `1/‖F‖²_F`, always below `1/λ_max(F Fᵀ)`: monotone descent for the exact
+    /// gradient (and for both forms when `D = I`). With `D ≠ I` the printed form has no fixed point
+    /// and its objective grows without bound at any rate (`hebb memory` plots it).
     pub fn safe_learning_rate(f: ArrayView2<f64>) -> Result<f64> {
         check_finite("patterns", f.iter())?;
         let s = f.mapv(|v| v * v).sum();

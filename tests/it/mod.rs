@@ -13,4 +13,6 @@ mod plasticity;
 mod plot;
 mod protocol;
 mod rate;
+mod rate_cli;
+mod rate_spiking;
 mod stdp_engine;
