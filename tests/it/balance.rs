@@ -158,7 +158,7 @@ fn network_istdp_brings_the_rate_down_to_an_asynchronous_irregular_state() {
     // seeds 1-5: 3.95-4.17 Hz (SD 0.09 Hz across seeds; the upper edge is 3.7 SD away).
     assert!((2.0..=4.5).contains(&s.rate_hz), "E rate {} Hz", s.rate_hz);
     // Asynchronous irregular: measured CV 1.13-1.15, chi 0.14-0.16, pair correlation <= 0.015
-    // (before learning: chi 0.94, correlation 0.89). The CV > 0.8; chi < 0.25 is the
+    // (first 3 s: chi 0.95, correlation 0.92). The CV > 0.8; chi < 0.25 is the
     // Brunel AI margin of src/analysis.rs widened for a network of thousands rather than 10000.
     assert!(s.chi.unwrap() < 0.25, "chi {:?}", s.chi);
     assert!(s.pair_corr.unwrap().abs() < 0.05, "pair correlation {:?}", s.pair_corr);
