@@ -11,7 +11,8 @@ neuron parameters, populations are subgroups, as in Brian2's CUBA example):
             'exponential_euler' (Brian2's usual method for conductance models; hebb: RK4)
   lif_delta dv/dt = -(v - e_l)/tau_m + v_bias/tau_m, jumps v += J*int(not_refractory) so that
             input during refractoriness is discarded (hebb, NEST iaf_psc_delta)
-  threshold v >= v_th, reset v = v_reset, refractory t_ref; inhibitory weights subtract (cuba,
+  threshold v >= v_th, reset v = v_reset, refractory t_ref + dt (hebb's and NEST's convention,
+  see below); inhibitory weights subtract (cuba,
   delta) or add to gi (coba); constant weights are constants of the code (no per-synapse
   variable), as in Brian2's CUBA example
   fixed_probability -> connect(p=...) (geometric skipping), without autapses
@@ -27,7 +28,9 @@ Delays: Brian2's on_pre with delay= is axonal, hebb and NEST count the delay as 
 plasticity (same mean weights at one-step delays, ../shared/reference/peers.md). In Brian2 a pre and
 a post spike in the same step pair; in hebb and NEST they do not.
 
-Times: codegen_compile_s (Python objects, code generation and g++, one-off, reported apart),
+Times: codegen_compile_s (Python objects, code generation and g++, one-off, reported apart;
+last_build_codegen_compile_s: the same for the first, full build of DIR, as make only recompiles
+what changed),
 binary_s (wall time of the compiled binary), sim_s (Brian2's own measurement of the run loop:
 std::clock() serially, wall time with OpenMP), build_s = binary_s - sim_s (start-up, synapse
 creation, initialisation, writing results). The binary in DIR can be run again (`./main` in DIR,
@@ -48,6 +51,7 @@ ap.add_argument("--set", action="append", default=[])
 ap.add_argument("--duration", type=float)
 ap.add_argument("--seed", type=int)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--coba-method", default="exponential_euler", help="Brian2 method for lif_coba (e.g. rk4)")
 a = ap.parse_args()
 try:
     m = hm.load(a.model, a.set, a.duration, a.seed)
@@ -78,7 +82,7 @@ EQS = {
                    dgi/dt = -gi/tau_inh : siemens""",
     "lif_delta": """dv/dt = -(v - e_l)/tau_m + v_bias/tau_m : volt (unless refractory)""",
 }
-METHOD = {"lif_cuba": "exact", "lif_coba": "exponential_euler", "lif_delta": "exact"}
+METHOD = {"lif_cuba": "exact", "lif_coba": a.coba_method, "lif_delta": "exact"}
 UNITS = {"tau_m": ms, "e_l": mV, "v_th": mV, "v_reset": mV, "t_ref": ms, "tau_exc": ms, "tau_inh": ms, "v_bias": mV,
          "c_m": pF, "g_leak": nS, "e_exc": mV, "e_inh": mV, "i_bias": pA}
 WUNIT = {"lif_cuba": mV, "lif_coba": nS, "lif_delta": mV}  # weight unit of the postsynaptic model
@@ -107,7 +111,12 @@ for r in runs:
     q = r["params"]
     ns = {k: v * UNITS[k] for k, v in q.items()}
     n = sum(p["size"] for p in r["pops"])
-    G = b2.NeuronGroup(n, EQS[r["model"]], threshold="v >= v_th", reset="v = v_reset", refractory=q["t_ref"] * ms,
+    # hebb and NEST clamp V for t_ref/dt steps after the spike step and integrate again on the next
+    # one (a neuron driven hard fires every t_ref/dt + 1 steps: 197 spikes/s at t_ref = 5 ms in
+    # NEST 3.10 and hebb); Brian2 integrates again at exactly t_ref after the spike, one step
+    # earlier (200 spikes/s). t_ref + dt gives hebb's convention.
+    G = b2.NeuronGroup(n, EQS[r["model"]], threshold="v >= v_th", reset="v = v_reset",
+                       refractory=(q["t_ref"] + m["dt"]) * ms,
                        method=METHOD[r["model"]], namespace=ns)
     G.v = q["e_l"] * mV  # hebb's default initial state: rest
     groups.append(G)
@@ -210,8 +219,18 @@ for inp in m["inputs"]:
 # not those held in lists.
 net = b2.Network([r for r in groups] + monitors + [S for _, S in synapses] + inputs)
 net.run(m["duration"] * ms)
+binary = os.path.join(proj, "main")
+before = os.path.getmtime(binary) if os.path.exists(binary) else None
 b2.device.build(directory=proj, compile=True, run=False, debug=False)
 codegen_compile_s = time.perf_counter() - t_start
+# make rebuilds only what changed: remember the time of the first (full) build of this directory,
+# so that a cached or partial build still reports what compiling costs.
+compile_file = os.path.join(proj, "hebb_compile.json")
+if before is None or not os.path.exists(compile_file):
+    with open(compile_file, "w") as f:
+        json.dump({"codegen_compile_s": codegen_compile_s, "fresh": before is None}, f)
+with open(compile_file) as f:
+    last_build = json.load(f)
 t0 = time.perf_counter()
 b2.device.run(proj, with_output=False, run_args=[])
 binary_s = time.perf_counter() - t0
@@ -229,7 +248,8 @@ for pr, S in synapses:
     n_syn += len(i)
     events += float((np.bincount(i, minlength=len(sub[pr["pre"]])) * per_neuron[pr["pre"]]).sum())
 out = {"simulator": f"brian2-{b2.__version__}-standalone", "threads": a.threads, "duration_ms": m["duration"],
-       "seed": m["seed"], "codegen_compile_s": codegen_compile_s, "binary_s": binary_s, "sim_s": sim_s,
+       "seed": m["seed"], "codegen_compile_s": codegen_compile_s,
+       "last_build_codegen_compile_s": last_build["codegen_compile_s"], "binary_s": binary_s, "sim_s": sim_s,
        "build_s": binary_s - sim_s, "populations": hm.rates(m, counts), "synapses": n_syn, "syn_events": events,
        "events_per_s": events / sim_s if sim_s > 0 else None}
 with open(os.path.join(proj, "hebb_peer.json"), "w") as f:

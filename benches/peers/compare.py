@@ -225,7 +225,7 @@ def main():
             if "brian2" in sims:
                 try:
                     d, prep = prepare_brian2(a, net, model, sets, dur, a.seed, thr)
-                    extra["brian2"] = {"codegen_compile_s": prep["codegen_compile_s"]}
+                    extra["brian2"] = {"codegen_compile_s": prep["last_build_codegen_compile_s"], "codegen_this_run_s": prep["codegen_compile_s"]}
                 except Exception as e:  # report and go on with the others
                     report["notes"].append(f"{net} t{thr} brian2: {e}")
                     print(f"{net} t{thr} brian2 failed: {e}", file=sys.stderr)

@@ -133,8 +133,10 @@ for pr in m["projections"]:
         syn["synapse_model"] = name
     elif pl is not None:
         name = "vogels_" + pr["name"]
+        # The defaults must already satisfy NEST's check that weight and Wmax have the same sign.
         nest.CopyModel("vogels_sprekeler_synapse", name, {"tau": pl["tau"], "eta": pl["eta"] * scale[pr["post"]],
-                                                          "alpha": pl["alpha"], "Wmax": sign * pl["w_max"] * scale[pr["post"]]})
+                                                          "alpha": pl["alpha"], "weight": 0.0,
+                                                          "Wmax": sign * pl["w_max"] * scale[pr["post"]]})
         syn["synapse_model"] = name
     nest.Connect(pre, post, conn, syn)
 
@@ -165,10 +167,13 @@ m_sizes = {p["name"]: p["size"] for p in m["populations"]}
 synapses, events = 0, 0.0
 for pr in m["projections"]:
     # Reading every connection back from NEST (GetConnections(...).get("source")) takes ~1.5 kB
-    # of Python objects per synapse; the synapse count is cheap, and events are counted with the
+    # of Python objects per synapse; the synapse count is cheaper, and events are counted with the
     # projection's mean out-degree (exact where the rule fixes the out-degree; otherwise the
     # per-neuron out-degree fluctuations average out over the spiking neurons to well below 1%).
-    n_syn = len(nest.GetConnections(source=nodes[pr["pre"]], target=nodes[pr["post"]]))
+    if pr["rule"] == "fixed_probability":
+        n_syn = len(nest.GetConnections(source=nodes[pr["pre"]], target=nodes[pr["post"]]))
+    else:
+        n_syn = int(hm.expected_synapses(m, pr))  # fixed by the rule (and GetConnections is slow)
     synapses += n_syn
     events += counts[pr["pre"]] * n_syn / m_sizes[pr["pre"]]
 out = {"simulator": f"nest-{nest.__version__}", "threads": a.threads, "duration_ms": m["duration"], "seed": m["seed"],
