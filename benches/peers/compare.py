@@ -25,7 +25,7 @@ Usage (repository root, after `cargo build --release` and installing
 benches/peers/requirements.txt into target/peers-venv, see README "Benchmarks"):
     target/peers-venv/bin/python benches/peers/compare.py [--networks cuba,coba,...]
         [--peers nest,brian2] [--repeat 5] [--threads 1,2] [--duration MS] [--rate-seeds 8]
-        [--json target/peers/compare.json]
+        [--json target/peers/compare.json] [--model NETWORK=PATH] [--prepare-only]
 Networks: cuba, cuba_stdp, coba, brunel_c, vogels (models/vogels2011_network.toml, skipped with a
 note when absent), size4k, size10k, size40k, size100k (models/cuba_k80.toml scaled at a fixed
 in-degree of 80; 1 and 2 threads by default, the others 1 thread).
@@ -57,7 +57,8 @@ NETWORKS = {
 
 
 def run_child(cmd, cwd=None, timeout=None):
-    """Run a command; return (stdout, wall seconds, peak RSS in MB of that child, exit code)."""
+    """Run a command; return (stdout, wall seconds, peak RSS in MB of that child, exit code); the
+    child's CPU time (user + system, whole process) is left in run_child.cpu_s."""
     with tempfile.TemporaryFile(mode="w+") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err, text=True)
@@ -71,6 +72,7 @@ def run_child(cmd, cwd=None, timeout=None):
         e = err.read()
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {p.returncode}:\n{e[-2000:]}")
+    run_child.cpu_s = ru.ru_utime + ru.ru_stime
     return out, wall, ru.ru_maxrss / 1024.0, p.returncode
 
 
@@ -90,7 +92,7 @@ def run_hebb(a, model, sets, dur, seed, threads):
     s = json.loads(out)["summary"]
     return {"build_s": s["construction_s"], "sim_s": s["simulation_s"], "syn_events": s["synaptic_events"],
             "synapses": s["synapses"], "peak_rss_mb": rss, "wall_s": wall, "seed": seed,
-            "bytes_per_synapse": s.get("bytes_per_synapse"), "duration_ms": s["requested_duration_ms"],
+            "proc_cpu_s": run_child.cpu_s, "bytes_per_synapse": s.get("bytes_per_synapse"), "duration_ms": s["requested_duration_ms"],
             "sizes": {p["name"]: p["neurons"] for p in s["populations"]},
             "rates": {p["name"]: p["mean_rate_hz"] for p in s["populations"]}}
 
@@ -108,6 +110,7 @@ def run_nest(a, model, sets, dur, seed, threads):
     j = last_json(out)
     return {"build_s": j["build_s"], "sim_s": j["sim_s"], "sim_cpu_s": j["sim_cpu_s"], "syn_events": j["syn_events"],
             "synapses": j["synapses"], "peak_rss_mb": j["peak_rss_run_mb"], "peak_rss_process_mb": rss,
+            "proc_cpu_s": run_child.cpu_s,
             "wall_s": wall, "seed": seed, "rates": {p["name"]: p["rate_hz"] for p in j["populations"]}}
 
 
@@ -124,7 +127,7 @@ def run_brian2(a, d, prep):
     with open(os.path.join(d, "results", "last_run_info.txt")) as f:
         sim_s = float(f.read().split()[0])
     return {"build_s": wall - sim_s, "sim_s": sim_s, "syn_events": prep["syn_events"], "synapses": prep["synapses"],
-            "peak_rss_mb": rss, "wall_s": wall, "seed": prep["seed"],
+            "peak_rss_mb": rss, "wall_s": wall, "seed": prep["seed"], "proc_cpu_s": run_child.cpu_s,
             "rates": {p["name"]: p["rate_hz"] for p in prep["populations"]}}
 
 
@@ -138,7 +141,8 @@ def summarise(runs, dur_ms):
     return {"n": len(runs), "build_s": med([r["build_s"] for r in runs]), "sim_s": sim,
             "sim_over_wall": dur_ms / 1000.0 / sim if sim else None,
             "events_per_s": med([r["syn_events"] / r["sim_s"] for r in runs if r["sim_s"] > 0]),
-            "peak_rss_mb": med([r["peak_rss_mb"] for r in runs]), "synapses": med([r["synapses"] for r in runs])}
+            "peak_rss_mb": med([r["peak_rss_mb"] for r in runs]), "synapses": med([r["synapses"] for r in runs]),
+            "proc_cpu_s": med([r.get("proc_cpu_s") for r in runs]), "wall_s": med([r["wall_s"] for r in runs])}
 
 
 def validity(ref_rates, peer_rates, sizes, dur_ms):
@@ -173,6 +177,10 @@ def main():
     ap.add_argument("--duration", type=float, default=None, help="biological time, ms (default: per network)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate-seeds", type=int, default=8, help="hebb realisations for the rate check (>= 2)")
+    ap.add_argument("--model", action="append", default=[], metavar="NETWORK=PATH",
+                    help="use another model file for a network (e.g. vogels=path/to/vogels2011_network.toml)")
+    ap.add_argument("--prepare-only", action="store_true",
+                    help="only generate and compile the Brian2 projects (their compile time is kept and reported later)")
     ap.add_argument("--json", default=os.path.join(ROOT, "target", "peers", "compare.json"))
     ap.add_argument("--hebb", default=os.path.join(ROOT, "target", "release", "hebb"))
     a = ap.parse_args()
@@ -184,6 +192,11 @@ def main():
     for n in nets:
         if n not in NETWORKS:
             ap.error(f"--networks: unknown network {n!r} ({', '.join(NETWORKS)})")
+    for spec in a.model:
+        net, _, path = spec.partition("=")
+        if net not in NETWORKS or not path:
+            ap.error(f"--model {spec!r}: expected NETWORK=PATH with NETWORK in {', '.join(NETWORKS)}")
+        NETWORKS[net] = (NETWORKS[net][0], os.path.abspath(path)) + NETWORKS[net][2:]
     if not os.path.exists(a.hebb):
         sys.exit(f"compare.py: {a.hebb} not found: run `cargo build --release` first")
     os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
@@ -230,6 +243,8 @@ def main():
                     report["notes"].append(f"{net} t{thr} brian2: {e}")
                     print(f"{net} t{thr} brian2 failed: {e}", file=sys.stderr)
                     sims.remove("brian2")
+            if a.prepare_only:
+                continue
             for r in range(a.repeat):
                 order = sims[r % len(sims):] + sims[:r % len(sims)]
                 for s in order:
@@ -285,20 +300,23 @@ def main():
     def f(x, fmt):
         return "-" if x is None else format(x, fmt)
 
-    print(f"\n| network | thr | simulator | build s | sim s | sim/wall | events/s | peak RSS MB | rates Hz | valid | sim / hebb |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\n| network | thr | simulator | build s | sim s | sim/wall | events/s | peak RSS MB | process CPU s | rates Hz | valid | sim / hebb |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         if len(row) == 7:
-            print(f"| {row[0]} | - | - | - | - | - | - | - | - | {row[5]} | - |")
+            print(f"| {row[0]} | - | - | - | - | - | - | - | - | - | {row[5]} | - |")
             continue
         label, thr, s, sm, rates, ok, ratio, comp = row
         name = {"hebb": "hebb", "nest": "NEST 3.10", "brian2": "Brian2 2.9"}[s]
         build = f(sm["build_s"], ".3f") + (f" (+{comp:.0f} compile)" if comp else "")
         print(f"| {label} | {thr} | {name} | {build} | {f(sm['sim_s'], '.3f')} | {f(sm['sim_over_wall'], '.3g')} | "
               f"{f(sm['events_per_s'] / 1e6 if sm['events_per_s'] else None, '.1f')} M | {f(sm['peak_rss_mb'], '.0f')} | "
+              f"{f(sm['proc_cpu_s'], '.2f')} | "
               f"{' / '.join(f'{v:.2f}' for v in rates.values())} | {'yes' if ok else 'INVALID'} | {f(ratio, '.1f')} |")
     print(f"\n(medians of {a.repeat} alternating runs per simulator, each a fresh process; Brian2's code generation and "
-          f"compilation in parentheses, once; rates: populations in model order, mean over runs; "
+          f"compilation in parentheses, once; Brian2's serial sim time is CPU time (std::clock), the others wall time; "
+          f"process CPU s: user + system time of the whole child process (hebb; NEST's Python process; Brian2's binary); "
+          f"rates: populations in model order, mean over runs; "
           f"1-min load average {min((x['loadavg_1min'] for r in report['results'] for x in r['runs']), default=0):.1f}-"
           f"{max((x['loadavg_1min'] for r in report['results'] for x in r['runs']), default=0):.1f}; "
           f"JSON: {os.path.relpath(a.json, ROOT)})")
