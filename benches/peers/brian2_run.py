@@ -9,8 +9,10 @@ neuron parameters, populations are subgroups, as in Brian2's CUBA example):
             decaying with tau_exc, tau_inh; method 'exact' (as hebb and NEST iaf_psc_exp)
   lif_coba  c_m dv/dt = g_leak (e_l - v) + ge (e_exc - v) + gi (e_inh - v) + i_bias, method
             'exponential_euler' (Brian2's usual method for conductance models; hebb: RK4)
-  lif_delta dv/dt = -(v - e_l)/tau_m + v_bias/tau_m, jumps v += J*int(not_refractory) so that
-            input during refractoriness is discarded (hebb, NEST iaf_psc_delta)
+  lif_delta dv/dt = -(v - e_l)/tau_m + v_bias/tau_m; jumps (synapses and Poisson input) one step
+            earlier and exp(dt/tau_m) larger, masked while hebb's neuron is clamped: the same
+            trajectory as hebb and NEST iaf_psc_delta, whose jumps are tested against the
+            threshold in the step they arrive (see delta_gain)
   threshold v >= v_th, reset v = v_reset, refractory t_ref + dt (hebb's and NEST's convention,
   see below); inhibitory weights subtract (cuba,
   delta) or add to gi (coba); constant weights are constants of the code (no per-synapse
@@ -141,6 +143,25 @@ for r in runs:
         off += p["size"]
     monitors.append(mon)
 
+pop_of = {p["name"]: p for p in m["populations"]}
+
+
+def delta_gain(pop):
+    """Jumps onto lif_delta. hebb (and NEST iaf_psc_delta) add a jump arriving at step k to V
+    before the threshold test of step k; Brian2 applies synaptic and PoissonInput effects after
+    the threshold test, so the same jump would reach the threshold one step later, decayed by
+    exp(-dt/tau_m). Delivering it one step earlier (delay - dt) and exp(dt/tau_m) larger gives
+    exactly hebb's membrane trajectory (V is linear between jumps). Input is discarded while
+    hebb's neuron is clamped: the t_ref/dt steps after its spike step, which are Brian2's steps
+    with timestep(t - lastspike) < t_ref/dt once the delivery is one step earlier (n_ref)."""
+    q = pop_of[pop]["params"]
+    return float(np.exp(m["dt"] / q["tau_m"]))
+
+
+def n_ref(pop):
+    return int(round(pop_of[pop]["params"]["t_ref"] / m["dt"]))
+
+
 synapses = []
 for pr in m["projections"]:
     post_model = model_of[pr["post"]]
@@ -151,9 +172,13 @@ for pr in m["projections"]:
     elif post_model == "lif_cuba":
         target = "gi_post -= {w}" if inh else "ge_post += {w}"
     else:
-        target = "v_post -= {w}*int(not_refractory_post)" if inh else "v_post += {w}*int(not_refractory_post)"
+        target = ("v_post -= " if inh else "v_post += ") + "{w}*delta_gain*int(timestep(t - lastspike_post, dt) >= n_ref)"
     pl, w = pr["plasticity"], pr["weight"]
     ns = {"wunit": wu}
+    delay = pr["delay"]
+    if post_model == "lif_delta":
+        ns.update(delta_gain=delta_gain(pr["post"]), n_ref=n_ref(pr["post"]))
+        delay -= m["dt"]  # see delta_gain
     if pl is None and w[0] == "const":
         ns["W"] = w[1] * wu
         model_eq, on_pre, on_post = "", target.format(w="W"), None
@@ -175,7 +200,7 @@ for pr in m["projections"]:
         on_pre = "w = clip(w + (Apost - alpha)*eta, 0, wmax)\n" + target.format(w="w*wunit") + "\nApre += 1"
         on_post = "w = clip(w + Apre*eta, 0, wmax)\nApost += 1"
     S = b2.Synapses(sub[pr["pre"]], sub[pr["post"]], model=model_eq, on_pre=on_pre, on_post=on_post,
-                    delay=pr["delay"] * ms, namespace=ns, name="syn_" + pr["name"].replace("-", "_"))
+                    delay=delay * ms, namespace=ns, name="syn_" + pr["name"].replace("-", "_"))
     c, same = pr["conn"], pr["pre"] == pr["post"]
     n_pre, n_post = len(sub[pr["pre"]]), len(sub[pr["post"]])
     if pr["rule"] == "fixed_probability":
@@ -208,7 +233,8 @@ for inp in m["inputs"]:
     wu = WUNIT[mod]
     exc = inp["receptor"] == "excitatory"
     if mod == "lif_delta":
-        var, weight = "v", f"{inp['weight'] if exc else -inp['weight']!r}*mV*int(not_refractory)"
+        j = (inp["weight"] if exc else -inp["weight"]) * delta_gain(inp["target"])
+        var, weight = "v", f"{j!r}*mV*int(timestep(t - lastspike, dt) >= {n_ref(inp['target'])})"
     elif mod == "lif_cuba":
         var, weight = ("ge", inp["weight"] * wu) if exc else ("gi", -inp["weight"] * wu)
     else:
