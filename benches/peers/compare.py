@@ -5,8 +5,10 @@ files (issue 8). For every network and thread count it runs the simulators in tu
 it prints one markdown table of medians and writes every run to a JSON file.
 
 Measured per run: construction time (build_s), simulation time (sim_s; Brian2's code generation
-and compilation are reported apart, once per network), simulated-to-wall ratio (biological time /
-sim_s), synaptic events per second (spikes x out-degree / sim_s), peak memory (ru_maxrss of the
+and compilation are reported apart, once per network), CPU time of the simulation (sim_cpu_s:
+hebb bench's simulation_cpu_s_all, NEST's process_time around Run, Brian2's serial std::clock
+timer; the 1-thread ratios use it, as other jobs' time on a shared host inflates wall times
+unequally), simulated-to-wall ratio (biological time / sim_s), synaptic events per second (spikes x out-degree / sim_s), peak memory (ru_maxrss of the
 child process from wait4: hebb's process, Brian2's compiled binary, NEST's whole Python process up
 to the end of the run, which includes ~85 MB of Python + NEST before any network exists), firing
 rate of every population, and the machine's 1-min load average.
