@@ -977,10 +977,24 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// CPU time of this process so far (s): the sum over its threads of the time on a CPU, from
+/// `/proc/self/task/*/schedstat` (nanoseconds; Linux only, `None` elsewhere). Wall time on a shared
+/// host counts other jobs' time too; peers' CPU-time measurements (Brian2's serial loop timer) need
+/// this to compare fairly.
+fn process_cpu_s() -> Option<f64> {
+    let mut ns = 0u64;
+    for t in std::fs::read_dir("/proc/self/task").ok()? {
+        let s = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
+        ns += s.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 * 1e-9)
+}
+
 fn bench(a: BenchArgs) -> Result<()> {
     let (model, resolved) = a.model.load()?;
     let mut build_s = Vec::new();
     let mut sim_s = Vec::new();
+    let mut sim_cpu_s = Vec::new();
     let mut rec_s = Vec::new();
     let mut open_close_s = Vec::new();
     let mut last = None;
@@ -1019,9 +1033,12 @@ fn bench(a: BenchArgs) -> Result<()> {
                 rec_s.push((t2 - t1).as_secs_f64());
                 open_close_s.push((t1 - t0).as_secs_f64() + t2.elapsed().as_secs_f64());
             } else {
-                let t1 = Instant::now();
+                let (t1, c1) = (Instant::now(), process_cpu_s());
                 sim.run(model.steps(), &mut NullRecorder, &stop, |_| {})?;
                 sim_s.push(t1.elapsed().as_secs_f64());
+                if let (Some(c1), Some(c2)) = (c1, process_cpu_s()) {
+                    sim_cpu_s.push(c2 - c1);
+                }
                 last = Some(sim);
             }
         }
@@ -1033,7 +1050,7 @@ fn bench(a: BenchArgs) -> Result<()> {
     let summary = RunSummary::collect(&sim, &a.model.model.display().to_string(), model.simulation.duration, b, s, true);
     let fmt = |v: &[f64]| v.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(" ");
     if a.json {
-        let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s, "simulation_recording_s_all": rec_s, "recording_open_close_s_all": open_close_s, "recording_overhead": r.map(|r| r / s - 1.0) });
+        let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s, "simulation_cpu_s_all": sim_cpu_s, "simulation_recording_s_all": rec_s, "recording_open_close_s_all": open_close_s, "recording_overhead": r.map(|r| r / s - 1.0) });
         println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::Usage(e.to_string()))?);
     } else {
         println!(
