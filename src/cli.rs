@@ -427,31 +427,11 @@ fn run(a: RunArgs) -> Result<()> {
 
     install_ctrlc();
     let show = !a.quiet && std::io::stderr().is_terminal();
-    let bar = if show {
-        indicatif::ProgressBar::new(steps)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise} < {eta_precise}]").expect("valid template"));
+    let bar = progress_bar(show, steps);
     let dt = model.simulation.dt;
-    let meta = RunMetadata {
-        hebb_version: env!("CARGO_PKG_VERSION").into(),
-        seed: model.simulation.seed,
-        dt_ms: dt,
-        requested_duration_ms: requested,
-        model_text: resolved,
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
-    };
+    let meta = run_metadata(&model, resolved);
     let mut recorder = H5Recorder::create(&a.out, sim.net(), RecordPlan::from_spec(&model), &meta)?;
-    recorder.snapshot_projections(
-        sim.net()
-            .projections
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.plastic.is_some())
-            .map(|(k, _)| k)
-            .collect(),
-    );
+    recorder.snapshot_projections(plastic_projections(sim.net()));
     let t1 = Instant::now();
     let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
         let el = t1.elapsed().as_secs_f64().max(1e-9);
@@ -794,21 +774,9 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
     agree(sim.comm(), written)?;
     install_ctrlc();
     let show = root && !a.quiet && std::io::stderr().is_terminal();
-    let bar = if show {
-        indicatif::ProgressBar::new(steps)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise} < {eta_precise}]").expect("valid template"));
+    let bar = progress_bar(show, steps);
     let dt = model.simulation.dt;
-    let meta = RunMetadata {
-        hebb_version: env!("CARGO_PKG_VERSION").into(),
-        seed: model.simulation.seed,
-        dt_ms: dt,
-        requested_duration_ms: requested,
-        model_text: resolved,
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
-    };
+    let meta = run_metadata(&model, resolved);
     // This rank records the neurons it owns.
     let full_plan = RecordPlan::from_spec(&model);
     let mut plan = full_plan.clone();
@@ -820,15 +788,7 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
     plan.state.retain(|probe| !probe.neurons.is_empty());
     let created = H5Recorder::create(&part, sim.net(), plan, &meta);
     let mut recorder = agree(sim.comm(), created)?;
-    let plastic: Vec<usize> = sim
-        .net()
-        .projections
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.plastic.is_some())
-        .map(|(k, _)| k)
-        .collect();
-    recorder.snapshot_projections(plastic);
+    recorder.snapshot_projections(plastic_projections(sim.net()));
     let t1 = Instant::now();
     let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
         let el = t1.elapsed().as_secs_f64().max(1e-9);
@@ -884,6 +844,39 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
         return Err(Error::Reported { code: 130 });
     }
     Ok(())
+}
+
+/// The progress bar of `hebb run` (hidden when not shown).
+fn progress_bar(show: bool, steps: u64) -> indicatif::ProgressBar {
+    let bar = if show {
+        indicatif::ProgressBar::new(steps)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise} < {eta_precise}]").expect("valid template"));
+    bar
+}
+
+/// Root attributes of the output files of a run of `model` (resolved text `resolved`).
+fn run_metadata(model: &ModelSpec, resolved: String) -> RunMetadata {
+    RunMetadata {
+        hebb_version: env!("CARGO_PKG_VERSION").into(),
+        seed: model.simulation.seed,
+        dt_ms: model.simulation.dt,
+        requested_duration_ms: model.simulation.duration,
+        model_text: resolved,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// Projections whose weights change (their snapshots are recorded).
+fn plastic_projections(net: &crate::network::Network) -> Vec<usize> {
+    net.projections
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.plastic.is_some())
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn install_ctrlc() {

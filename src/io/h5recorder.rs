@@ -4,7 +4,7 @@
 //! to 1 only after a clean end. An interrupted or failed run leaves readable files holding a
 //! consistent prefix and `completed = 0`.
 
-use super::hdf5::{H5Error, ReportSpec, RunMetadata, SpikeWriter, StateWriter, WeightWriter};
+use super::hdf5::{H5Error, RunMetadata, SpikeWriter, StateWriter, WeightWriter};
 use super::{RecordPlan, Recorder};
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -42,18 +42,7 @@ impl H5Recorder {
             }
         }
         let spikes = SpikeWriter::create(&dir.join("spikes.h5"), &pops, meta).map_err(|e| h5(e, dir))?;
-        let reports: Vec<ReportSpec> = plan
-            .state
-            .iter()
-            .map(|pr| ReportSpec {
-                population: net.populations[pr.pop].name.clone(),
-                variable: pr.variable.clone(),
-                units: pr.unit.to_string(),
-                node_ids: pr.neurons.iter().map(|&i| i as u64).collect(),
-                start_ms: pr.interval as f64 * net.dt,
-                dt_ms: pr.interval as f64 * net.dt,
-            })
-            .collect();
+        let reports = super::merge::report_specs(net, &plan);
         let state = StateWriter::create(&dir.join("state.h5"), &reports, meta).map_err(|e| h5(e, dir))?;
         let mut weights = WeightWriter::create(&dir.join("weights.h5"), meta).map_err(|e| h5(e, dir))?;
         for (k, pr) in net.projections.iter().enumerate() {
