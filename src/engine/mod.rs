@@ -23,6 +23,7 @@
 //! spike, synapse) whatever the chunking, so results are bit-identical for any number of threads.
 
 mod plastic;
+mod team;
 pub mod timers;
 
 use crate::dist::{Comm, Local, STATUS_ERROR, STATUS_STOP};
@@ -33,7 +34,6 @@ use crate::neuron::{detect, lif_coba, lif_cuba, lif_delta, poisson_linear, Dynam
 use crate::rng::{uniform, Rng, BLOCK};
 use crate::spec::Kind;
 use crate::synapse::Delays;
-use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 pub use timers::Timers;
@@ -88,11 +88,11 @@ impl SpikeStats {
 /// Below this many neurons, `threads = 0` (automatic) runs on one thread.
 pub const AUTO_THREADS_MIN_NEURONS: usize = 20_000;
 
-/// A simulation: a network, its thread pool and per-step buffers.
+/// A simulation: a network, its thread team and per-step buffers.
 pub struct Simulation {
     net: Network,
     threads: usize,
-    pool: Option<rayon::ThreadPool>,
+    team: Option<team::Team>,
     /// ranges[pop][chunk] = (lo, hi), inside the neurons this rank owns.
     ranges: Vec<Vec<(u32, u32)>>,
     /// Neurons this rank owns, per population (all of them in one process).
@@ -180,13 +180,8 @@ impl Simulation {
         } else {
             threads
         };
-        let pool = if threads > 1 {
-            Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| crate::Error::Usage(format!("cannot start {threads} threads: {e}")))?,
-            )
+        let team = if threads > 1 {
+            Some(team::Team::new(threads).map_err(|e| crate::Error::Usage(format!("cannot start {threads} threads: {e}")))?)
         } else {
             None
         };
@@ -300,7 +295,7 @@ impl Simulation {
             chunk_times: vec![[0.0; 3]; threads],
             net,
             threads,
-            pool,
+            team,
             ranges,
             owned,
             integrated,
@@ -480,7 +475,7 @@ impl Simulation {
             self.timers.enabled,
         );
         let timed = self.timers.enabled;
-        match &self.pool {
+        match &self.team {
             None => {
                 let out = &mut self.chunk_spikes[0];
                 let touched = &mut self.chunk_touched[0];
@@ -492,17 +487,15 @@ impl Simulation {
                     self.timers.integrate += i;
                 }
             }
-            Some(pool) => {
+            Some(team) => {
                 let ctx = &ctx;
-                let times = &mut self.chunk_times;
-                pool.install(|| {
-                    self.chunk_spikes
-                        .par_iter_mut()
-                        .zip(self.chunk_touched.par_iter_mut())
-                        .zip(times.par_iter_mut())
-                        .enumerate()
-                        // SAFETY: chunks own disjoint neuron ranges (see Ctx::process_chunk).
-                        .for_each(|(c, ((out, touched), t))| *t = unsafe { ctx.process_chunk(c, out, touched) })
+                let spikes = SyncPtr(self.chunk_spikes.as_mut_ptr());
+                let touched = SyncPtr(self.chunk_touched.as_mut_ptr());
+                let times = SyncPtr(self.chunk_times.as_mut_ptr());
+                // SAFETY: thread c runs chunk c only (one call per chunk per step); chunks own
+                // disjoint neuron ranges and their own buffers (see Ctx::process_chunk).
+                team.run(&|c| unsafe {
+                    *times.get().add(c) = ctx.process_chunk(c, &mut *spikes.get().add(c), &mut *touched.get().add(c));
                 });
                 if timed {
                     // The stages of the first chunk (the others run at the same time).
@@ -670,6 +663,17 @@ impl Simulation {
             }
             start += count;
         }
+    }
+}
+
+/// A pointer to per-chunk buffers that threads share; each thread touches only its own chunk.
+struct SyncPtr<T>(*mut T);
+// SAFETY: used only to hand chunk c's buffers to the thread that runs chunk c.
+unsafe impl<T> Sync for SyncPtr<T> {}
+unsafe impl<T> Send for SyncPtr<T> {}
+impl<T> SyncPtr<T> {
+    fn get(&self) -> *mut T {
+        self.0
     }
 }
 
