@@ -60,7 +60,7 @@ fn main() {
         .map(|(_, pr)| {
             let src = pr.sources();
             let n = pr.len();
-            let samples: Vec<_> = [0, n / 2, n.saturating_sub(1)].iter().filter(|&&e| e < n).map(|&e| json!([e, src[e], pr.targets[e], pr.weights[e], pr.delay(e) as f64 * dt])).collect();
+            let samples: Vec<_> = [0, n / 2, n.saturating_sub(1)].iter().filter(|&&e| e < n).map(|&e| json!([e, src[e], pr.targets[e], pr.weight(e), pr.delay(e) as f64 * dt])).collect();
             json!({ "name": pr.name, "source_population": net.populations[pr.pre].name, "target_population": net.populations[pr.post].name, "n_edges": n, "weight_units": net.populations[pr.post].spec.weight_unit(), "samples": samples })
         })
         .collect();

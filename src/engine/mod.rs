@@ -33,7 +33,7 @@ use crate::network::Network;
 use crate::neuron::{detect, lif_coba, lif_cuba, lif_delta, poisson_linear, Dynamics};
 use crate::rng::{uniform, Rng, BLOCK};
 use crate::spec::Kind;
-use crate::synapse::Delays;
+use crate::synapse::{Delays, Projection, Weights};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 pub use timers::Timers;
@@ -811,7 +811,10 @@ impl<'a> Ctx<'a> {
         bufs.plastic.clear();
         bufs.plastic.extend(net.projections.iter_mut().map(|pr| match pr.plastic.as_mut() {
             Some(pl) => plastic::PlasticPtrs {
-                w: pr.weights.as_mut_ptr(),
+                w: match &mut pr.weights {
+                    Weights::PerSynapse(v) => v.as_mut_ptr(),
+                    Weights::Uniform(_) => unreachable!("plastic projections store one weight per synapse"),
+                },
                 state: pl.state.as_mut_ptr(),
             },
             None => plastic::PlasticPtrs {
@@ -905,22 +908,22 @@ impl<'a> Ctx<'a> {
                             let slot = ((sigma + *d as u64) % raw.ring_slots) as usize;
                             let base = ring.add(slot * raw.n);
                             let list = &mut lists[slot];
-                            for &j in pre_spikes {
+                            for (n, &j) in pre_spikes.iter().enumerate() {
+                                prefetch_ahead(pr, pre_spikes, n);
                                 let r = pr.row_in(j as usize, lo, hi, full);
-                                let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
+                                let ts = &pr.targets[r.clone()];
                                 list.extend_from_slice(ts);
-                                for (t, w) in ts.iter().zip(ws) {
-                                    *base.add(*t as usize) += *w;
-                                }
+                                add_row(base, ts, &pr.weights, r.start);
                             }
                         }
                         Delays::PerSynapse(ds) => {
-                            for &j in pre_spikes {
+                            for (n, &j) in pre_spikes.iter().enumerate() {
+                                prefetch_ahead(pr, pre_spikes, n);
                                 for s in pr.row_in(j as usize, lo, hi, full) {
                                     let slot = ((sigma + ds[s] as u64) % raw.ring_slots) as usize;
                                     let t = pr.targets[s];
                                     lists[slot].push(t);
-                                    *ring.add(slot * raw.n + t as usize) += pr.weights[s];
+                                    *ring.add(slot * raw.n + t as usize) += pr.weight(s);
                                 }
                             }
                         }
@@ -930,20 +933,19 @@ impl<'a> Ctx<'a> {
                 match &pr.delays {
                     Delays::Constant(d) => {
                         let slot = ring.add((((sigma + *d as u64) % raw.ring_slots) as usize) * raw.n);
-                        for &j in pre_spikes {
+                        for (n, &j) in pre_spikes.iter().enumerate() {
+                            prefetch_ahead(pr, pre_spikes, n);
                             let r = pr.row_in(j as usize, lo, hi, full);
-                            let (ts, ws) = (&pr.targets[r.clone()], &pr.weights[r]);
-                            for (t, w) in ts.iter().zip(ws) {
-                                *slot.add(*t as usize) += *w;
-                            }
+                            add_row(slot, &pr.targets[r.clone()], &pr.weights, r.start);
                         }
                     }
                     Delays::PerSynapse(ds) => {
-                        for &j in pre_spikes {
+                        for (n, &j) in pre_spikes.iter().enumerate() {
+                            prefetch_ahead(pr, pre_spikes, n);
                             let r = pr.row_in(j as usize, lo, hi, full);
                             for s in r {
                                 let off = (((sigma + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
-                                *ring.add(off + pr.targets[s] as usize) += pr.weights[s];
+                                *ring.add(off + pr.targets[s] as usize) += pr.weight(s);
                             }
                         }
                     }
@@ -1041,6 +1043,40 @@ impl<'a> Ctx<'a> {
         }
         // Plasticity ran inside the delivery loop: report it apart.
         [t_deliver - t_plastic, t_plastic, t_integrate]
+    }
+}
+
+/// How many spikes ahead delivery asks for a row (see [`Projection::prefetch_row`]); the row
+/// pointers are asked for twice as far ahead, so that the row's address is known in time.
+const PREFETCH_AHEAD: usize = 4;
+
+#[inline(always)]
+fn prefetch_ahead(pr: &Projection, spikes: &[u32], n: usize) {
+    if let Some(&j) = spikes.get(n + 2 * PREFETCH_AHEAD) {
+        pr.prefetch_row_ptr(j as usize);
+    }
+    if let Some(&j) = spikes.get(n + PREFETCH_AHEAD) {
+        pr.prefetch_row(j as usize);
+    }
+}
+
+/// Add the weights of synapses `start..start + ts.len()` onto their targets' ring entries.
+///
+/// # Safety
+/// `slot` must point to a ring slot with room for every target in `ts`.
+#[inline(always)]
+unsafe fn add_row(slot: *mut f32, ts: &[u32], weights: &Weights, start: usize) {
+    match weights {
+        Weights::Uniform(w) => {
+            for t in ts {
+                *slot.add(*t as usize) += *w;
+            }
+        }
+        Weights::PerSynapse(v) => {
+            for (t, w) in ts.iter().zip(&v[start..start + ts.len()]) {
+                *slot.add(*t as usize) += *w;
+            }
+        }
     }
 }
 

@@ -60,7 +60,7 @@ impl H5Recorder {
                     &net.populations[pr.post].name,
                     &src,
                     &tgt,
-                    &pr.weights,
+                    &pr.weight_values(),
                     &delay,
                     unit,
                 )
@@ -92,7 +92,7 @@ impl H5Recorder {
         for &k in &self.snapshot {
             let pr = &net.projections[k];
             self.weights
-                .append_snapshot(&pr.name, net.time_ms(), &pr.weights)
+                .append_snapshot(&pr.name, net.time_ms(), &pr.weight_values())
                 .map_err(|e| h5(e, &self.dir))?;
         }
         Ok(())

@@ -550,7 +550,7 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
         v_time.push(0.0);
         v_rec.push(sim.net().populations[1].dynamics.var("v").map_or(f64::NAN, |x| x[0]) as f32);
     }
-    let w_initial = sim.net().projections[0].weights[0];
+    let w_initial = sim.net().projections[0].weight(0);
     let mut w_last = w_initial;
     let mut w_time = vec![0.0];
     let mut w_trace = vec![w_initial];
@@ -560,7 +560,7 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
     let stop = stop_flag();
     for (k, (ph, plan)) in p.phases.iter().zip(&s.phases).enumerate() {
         sim.set_plasticity(0, plan.plasticity);
-        let w_start = sim.net().projections[0].weights[0];
+        let w_start = sim.net().projections[0].weight(0);
         let mut psps = Vec::with_capacity(plan.test_pulses.len());
         let mut tp = 0usize;
         let (mut v0, mut peak) = (0.0f64, f64::NEG_INFINITY);
@@ -581,7 +581,7 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
                 post_steps.push(step);
             }
             let v = net.populations[1].dynamics.var("v").map_or(f64::NAN, |x| x[0]);
-            let w = net.projections[0].weights[0];
+            let w = net.projections[0].weight(0);
             if w.to_bits() != w_last.to_bits() {
                 w_time.push(step as f64 * dt);
                 w_trace.push(w);
@@ -615,7 +615,7 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
             start_ms: plan.start as f64 * dt,
             end_ms: plan.end as f64 * dt,
             w_start,
-            w_end: sim.net().projections[0].weights[0],
+            w_end: sim.net().projections[0].weight(0),
             psps,
         });
     }
@@ -659,7 +659,7 @@ pub fn run(p: &ProtocolSpec, swept: Option<usize>, file: &Path) -> Result<TrialR
         pairings: swept.and_then(|x| x.pairings()).unwrap_or(0),
         w_initial,
         w_before,
-        w_after: sim.net().projections[0].weights[0],
+        w_after: sim.net().projections[0].weight(0),
         psp_before,
         psp_after,
         phases,

@@ -84,6 +84,7 @@ use crate::io::NullRecorder;
 use crate::network::Network;
 use crate::neuron::Dynamics;
 use crate::plasticity::Rule;
+use crate::synapse::Weights;
 
 type Xoshiro = rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -210,7 +211,7 @@ pub fn dense_weights(net: &Network, proj: usize) -> Array2<f64> {
     let mut w = Array2::zeros((net.populations[pr.post].size, net.populations[pr.pre].size));
     for j in 0..pr.row_ptr.len() - 1 {
         for s in pr.row_ptr[j] as usize..pr.row_ptr[j + 1] as usize {
-            w[[pr.targets[s] as usize, j]] = f64::from(pr.weights[s]);
+            w[[pr.targets[s] as usize, j]] = f64::from(pr.weight(s));
         }
     }
     w
@@ -219,9 +220,11 @@ pub fn dense_weights(net: &Network, proj: usize) -> Array2<f64> {
 /// Overwrites the weights of the existing synapses of `proj` from a dense `post × pre` matrix.
 fn set_dense_weights(net: &mut Network, proj: usize, w: &Array2<f64>) {
     let pr = &mut net.projections[proj];
+    pr.weights_mut(); // one weight per synapse from now on
+    let Weights::PerSynapse(ws) = &mut pr.weights else { unreachable!() };
     for j in 0..pr.row_ptr.len() - 1 {
         for s in pr.row_ptr[j] as usize..pr.row_ptr[j + 1] as usize {
-            pr.weights[s] = w[[pr.targets[s] as usize, j]] as f32;
+            ws[s] = w[[pr.targets[s] as usize, j]] as f32;
         }
     }
 }
@@ -847,7 +850,7 @@ pub fn run_hopfield(p: &HopfieldParams) -> Result<HopfieldRun> {
     {
         let ie = &mut sim.net_mut().projections[1];
         let v = (w_mean / (p.n_inh as f64 * w_ei)) as f32;
-        ie.weights.iter_mut().for_each(|x| *x = v);
+        ie.set_all_weights(v);
     }
     let mut rng = Xoshiro::seed_from_u64(p.seed ^ 0x40f);
     let mut out = HopfieldRun {

@@ -71,7 +71,7 @@ fn group_means(sim: &Simulation, prefix: &str) -> Vec<f64> {
         .map(|k| {
             let name = format!("{prefix}_{k}_to_cell");
             let p = sim.net().projections.iter().find(|p| p.name == name).unwrap();
-            p.weights.iter().map(|&w| w as f64).sum::<f64>() / p.weights.len() as f64
+            p.weight_values().iter().map(|&w| w as f64).sum::<f64>() / p.len() as f64
         })
         .collect()
 }
@@ -256,7 +256,7 @@ fn modulated_inputs_do_not_depend_on_the_thread_count() {
     let (s1, r1) = run(&m, 1);
     let (s2, r2) = run(&m, 2);
     assert_eq!(r1.data.spikes, r2.data.spikes);
-    let w = |s: &Simulation| s.net().projections.iter().map(|p| p.weights.clone()).collect::<Vec<_>>();
+    let w = |s: &Simulation| s.net().projections.iter().map(|p| p.weight_values().to_vec()).collect::<Vec<_>>();
     assert_eq!(w(&s1), w(&s2));
 }
 

@@ -200,8 +200,8 @@ fn connectivity_rules_give_the_declared_structure() {
     assert!((prob.len() as f64 - mean).abs() < 5.0 * sd);
     let all = &net.projections[3];
     assert_eq!(all.len(), 1500 * 1499);
-    assert!(all.weights.iter().all(|&w| w >= 0.0), "normal weights clipped at 0 (Dale)");
-    assert!(all.weights.contains(&0.0) && all.weights.iter().any(|&w| w > 3.0));
+    assert!(all.weight_values().iter().all(|&w| w >= 0.0), "normal weights clipped at 0 (Dale)");
+    assert!(all.weight_values().contains(&0.0) && all.weight_values().iter().any(|&w| w > 3.0));
 }
 
 #[test]

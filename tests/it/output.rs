@@ -60,7 +60,7 @@ fn run_output_round_trip() {
         let (src, tgt, w, d) = hdf5::read_edges(&out.join("weights.h5"), &pr.name).unwrap();
         assert_eq!(src, pr.sources().iter().map(|&x| x as u64).collect::<Vec<_>>());
         assert_eq!(tgt, pr.targets.iter().map(|&x| x as u64).collect::<Vec<_>>());
-        assert_eq!(w, pr.weights);
+        assert_eq!(w, *pr.weight_values());
         assert!(d.iter().all(|&x| (x - 0.1).abs() < 1e-12));
     }
 }

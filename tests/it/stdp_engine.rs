@@ -108,7 +108,7 @@ fn replay_matches_independent_reference_implementations() {
                         (_, true) => clamp32(w as f64 + 0.05 * trace(pre, t, 20.0), 0.0, 10.0),
                     };
                 }
-                let got = pr.weights[s];
+                let got = pr.weight(s);
                 assert!(
                     (got - w).abs() <= 1e-6 * w.abs().max(1.0),
                     "{}: synapse {j}->{i}: engine {got}, reference {w}",
@@ -151,7 +151,7 @@ fn single_pair_through_the_engine_gives_the_window_with_dendritic_delay() {
             } else {
                 -0.05 * (interval / 33.7).exp()
             };
-            let dw = sim.net().projections[0].weights[0] as f64 - 0.5;
+            let dw = sim.net().projections[0].weight(0) as f64 - 0.5;
             assert!(
                 (dw - expected).abs() < 1e-6,
                 "delay {delay} lag {lag}: dw {dw} expected {expected} (interval {interval})"
@@ -164,7 +164,7 @@ fn single_pair_through_the_engine_gives_the_window_with_dendritic_delay() {
 fn frozen_plasticity_keeps_weights_bit_identical_and_threads_do_not_matter() {
     let m = model(&plastic_net().replace("duration = 2000.0", "duration = 500.0"));
     let net = hebb::build::build(&m).unwrap();
-    let initial: Vec<Vec<f32>> = net.projections.iter().map(|p| p.weights.clone()).collect();
+    let initial: Vec<Vec<f32>> = net.projections.iter().map(|p| p.weight_values().to_vec()).collect();
     let mut sim = Simulation::new(net, 2).unwrap();
     for k in 0..3 {
         sim.set_plasticity(k, false);
@@ -172,12 +172,12 @@ fn frozen_plasticity_keeps_weights_bit_identical_and_threads_do_not_matter() {
     sim.run(m.steps(), &mut NullRecorder, &AtomicBool::new(false), |_| {}).unwrap();
     assert!(sim.stats.iter().all(|s| s.total() > 200), "every population is active");
     for (k, p) in sim.net().projections.iter().enumerate() {
-        assert!(p.weights == initial[k], "{} frozen", p.name);
+        assert!(*p.weight_values() == initial[k][..], "{} frozen", p.name);
     }
     // Switched on again, they learn; and 1, 2 and 3 threads give bit-identical weights.
     let runs: Vec<Vec<Vec<f32>>> = [1, 2, 3]
         .iter()
-        .map(|&t| run(&m, t).0.net().projections.iter().map(|p| p.weights.clone()).collect())
+        .map(|&t| run(&m, t).0.net().projections.iter().map(|p| p.weight_values().to_vec()).collect())
         .collect();
     assert!(runs[0].iter().zip(&initial).all(|(a, b)| a != b), "every projection learned");
     assert!(runs[0] == runs[1], "1 vs 2 threads");
@@ -194,9 +194,9 @@ fn cuba_stdp_mean_weight_matches_the_peers() {
     let (m, _) = hebb::spec::load(&model_path("cuba_stdp.toml"), &[]).unwrap();
     let (sim, _) = run(&m, 2);
     let p = &sim.net().projections[0];
-    let mean = p.weights.iter().map(|&w| w as f64).sum::<f64>() / p.len() as f64 / 3.24;
+    let mean = p.weight_values().iter().map(|&w| w as f64).sum::<f64>() / p.len() as f64 / 3.24;
     assert!((0.4995..=0.5015).contains(&mean), "mean w / w_max = {mean}");
-    assert!(p.weights.iter().all(|&w| (0.0..=3.24f32).contains(&w)));
+    assert!(p.weight_values().iter().all(|&w| (0.0..=3.24f32).contains(&w)));
 }
 
 /// N independent synapses (one_to_one) from Poisson sources at `nu_pre` onto delta neurons that
@@ -241,8 +241,8 @@ fn engine_drift_matches_the_rate_limit() {
             let (sim, _) = run(&m, 2);
             let net = sim.net();
             let pr = &net.projections[0];
-            let dws: Vec<f64> = pr.weights.iter().map(|&w| (w as f64 - 0.5) / seconds).collect();
-            assert!(pr.weights.iter().all(|&w| w > 0.0 && w < 1.0), "no synapse reached a bound");
+            let dws: Vec<f64> = pr.weight_values().iter().map(|&w| (w as f64 - 0.5) / seconds).collect();
+            assert!(pr.weight_values().iter().all(|&w| w > 0.0 && w < 1.0), "no synapse reached a bound");
             let mean = dws.iter().sum::<f64>() / n as f64;
             let sd = (dws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
             let se = sd / (n as f64).sqrt();
