@@ -121,6 +121,8 @@ pub struct Simulation {
     chunk_touched: Vec<Vec<Touched>>,
     /// Per population: inputs applied sparsely (see [`Ctx::process_chunk`]).
     sparse: Vec<bool>,
+    /// Per projection: where each chunk's part of every row starts.
+    splits: Vec<RowSplits>,
     /// Per-chunk stage times of the last step (deliver, plasticity, integrate), s.
     chunk_times: Vec<[f64; 3]>,
     /// Projections onto each population.
@@ -186,7 +188,7 @@ impl Simulation {
             None
         };
         let np = net.populations.len();
-        let ranges = net
+        let ranges: Vec<Vec<(u32, u32)>> = net
             .populations
             .iter()
             .zip(&owned)
@@ -277,7 +279,19 @@ impl Simulation {
                     .collect()
             })
             .collect();
-        let mut synapse_totals = [net.synapses() as u64, net.synapse_bytes() as u64];
+        let splits: Vec<RowSplits> = net
+            .projections
+            .iter()
+            .map(|pr| {
+                if pr.plastic.is_some() {
+                    RowSplits::default()
+                } else {
+                    RowSplits::new(pr, &ranges[pr.post])
+                }
+            })
+            .collect();
+        let split_bytes: usize = splits.iter().map(RowSplits::bytes).sum();
+        let mut synapse_totals = [net.synapses() as u64, (net.synapse_bytes() + split_bytes) as u64];
         comm.sum_u64(&mut synapse_totals);
         let integrated = net
             .populations
@@ -292,6 +306,7 @@ impl Simulation {
             chunk_spikes: vec![vec![Vec::new(); np]; threads],
             chunk_touched,
             sparse,
+            splits,
             chunk_times: vec![[0.0; 3]; threads],
             net,
             threads,
@@ -471,6 +486,8 @@ impl Simulation {
             &self.onto,
             &self.poisson_onto,
             &self.sparse,
+            &self.splits,
+            self.threads,
             k,
             self.timers.enabled,
         );
@@ -733,8 +750,39 @@ struct Ctx<'a> {
     onto: &'a [Vec<usize>],
     poisson_onto: &'a [Vec<usize>],
     sparse: &'a [bool],
+    splits: &'a [RowSplits],
+    chunks: usize,
     k: u64,
     timed: bool,
+}
+
+/// Where each chunk's part of every row of a projection starts (rows are sorted by target), so
+/// that a thread finds its part with one load instead of a binary search per spike and row:
+/// `at[j * (chunks - 1) + c - 1]` is the offset in row j of chunk c's first synapse. Empty when one
+/// chunk runs everything or a row is too long for u16 offsets (then the binary search is used).
+#[derive(Default)]
+struct RowSplits {
+    at: Vec<u16>,
+}
+
+impl RowSplits {
+    fn new(pr: &Projection, chunks: &[(u32, u32)]) -> Self {
+        let m = chunks.len().saturating_sub(1);
+        let n_pre = pr.row_ptr.len() - 1;
+        if m == 0 || (0..n_pre).any(|j| pr.row(j).len() > u16::MAX as usize) {
+            return RowSplits::default();
+        }
+        let mut at = Vec::with_capacity(n_pre * m);
+        for j in 0..n_pre {
+            let t = &pr.targets[pr.row(j)];
+            at.extend(chunks[1..].iter().map(|&(lo, _)| t.partition_point(|&x| x < lo) as u16));
+        }
+        RowSplits { at }
+    }
+
+    fn bytes(&self) -> usize {
+        self.at.len() * 2
+    }
 }
 
 /// Ring entries written since last read, per receptor and slot (sparse populations only).
@@ -754,6 +802,8 @@ impl<'a> Ctx<'a> {
         onto: &'a [Vec<usize>],
         poisson_onto: &'a [Vec<usize>],
         sparse: &'a [bool],
+        splits: &'a [RowSplits],
+        chunks: usize,
         k: u64,
         timed: bool,
     ) -> Self {
@@ -832,6 +882,8 @@ impl<'a> Ctx<'a> {
             onto,
             poisson_onto,
             sparse,
+            splits,
+            chunks,
             k,
             timed,
         }
@@ -909,8 +961,8 @@ impl<'a> Ctx<'a> {
                             let base = ring.add(slot * raw.n);
                             let list = &mut lists[slot];
                             for (n, &j) in pre_spikes.iter().enumerate() {
-                                prefetch_ahead(pr, pre_spikes, n);
-                                let r = pr.row_in(j as usize, lo, hi, full);
+                                self.prefetch_ahead(pr, pi, pre_spikes, n, c, lo, hi);
+                                let r = self.chunk_row(pr, pi, j as usize, c, lo, hi);
                                 let ts = &pr.targets[r.clone()];
                                 list.extend_from_slice(ts);
                                 add_row(base, ts, &pr.weights, r.start);
@@ -918,8 +970,8 @@ impl<'a> Ctx<'a> {
                         }
                         Delays::PerSynapse(ds) => {
                             for (n, &j) in pre_spikes.iter().enumerate() {
-                                prefetch_ahead(pr, pre_spikes, n);
-                                for s in pr.row_in(j as usize, lo, hi, full) {
+                                self.prefetch_ahead(pr, pi, pre_spikes, n, c, lo, hi);
+                                for s in self.chunk_row(pr, pi, j as usize, c, lo, hi) {
                                     let slot = ((sigma + ds[s] as u64) % raw.ring_slots) as usize;
                                     let t = pr.targets[s];
                                     lists[slot].push(t);
@@ -934,15 +986,15 @@ impl<'a> Ctx<'a> {
                     Delays::Constant(d) => {
                         let slot = ring.add((((sigma + *d as u64) % raw.ring_slots) as usize) * raw.n);
                         for (n, &j) in pre_spikes.iter().enumerate() {
-                            prefetch_ahead(pr, pre_spikes, n);
-                            let r = pr.row_in(j as usize, lo, hi, full);
+                            self.prefetch_ahead(pr, pi, pre_spikes, n, c, lo, hi);
+                            let r = self.chunk_row(pr, pi, j as usize, c, lo, hi);
                             add_row(slot, &pr.targets[r.clone()], &pr.weights, r.start);
                         }
                     }
                     Delays::PerSynapse(ds) => {
                         for (n, &j) in pre_spikes.iter().enumerate() {
-                            prefetch_ahead(pr, pre_spikes, n);
-                            let r = pr.row_in(j as usize, lo, hi, full);
+                            self.prefetch_ahead(pr, pi, pre_spikes, n, c, lo, hi);
+                            let r = self.chunk_row(pr, pi, j as usize, c, lo, hi);
                             for s in r {
                                 let off = (((sigma + ds[s] as u64) % raw.ring_slots) as usize) * raw.n;
                                 *ring.add(off + pr.targets[s] as usize) += pr.weight(s);
@@ -1050,13 +1102,40 @@ impl<'a> Ctx<'a> {
 /// pointers are asked for twice as far ahead, so that the row's address is known in time.
 const PREFETCH_AHEAD: usize = 4;
 
-#[inline(always)]
-fn prefetch_ahead(pr: &Projection, spikes: &[u32], n: usize) {
-    if let Some(&j) = spikes.get(n + 2 * PREFETCH_AHEAD) {
-        pr.prefetch_row_ptr(j as usize);
+impl Ctx<'_> {
+    /// Chunk c's part of row j of projection `pi` (targets in `lo..hi`).
+    #[inline(always)]
+    fn chunk_row(&self, pr: &Projection, pi: usize, j: usize, c: usize, lo: u32, hi: u32) -> std::ops::Range<usize> {
+        let r = pr.row(j);
+        if self.chunks == 1 {
+            // One chunk owns every target the rows hold (a rank keeps only its own).
+            return r;
+        }
+        let at = &self.splits[pi].at;
+        if at.is_empty() {
+            return pr.row_in(j, lo, hi, false);
+        }
+        let m = self.chunks - 1;
+        let a = if c == 0 { 0 } else { at[j * m + c - 1] as usize };
+        let b = if c == m { r.len() } else { at[j * m + c] as usize };
+        r.start + a..r.start + b
     }
-    if let Some(&j) = spikes.get(n + PREFETCH_AHEAD) {
-        pr.prefetch_row(j as usize);
+
+    /// Ask for the rows of spike n + PREFETCH_AHEAD, and for the row pointers (and chunk
+    /// offsets) of spike n + 2 PREFETCH_AHEAD.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn prefetch_ahead(&self, pr: &Projection, pi: usize, spikes: &[u32], n: usize, c: usize, lo: u32, hi: u32) {
+        if let Some(&j) = spikes.get(n + 2 * PREFETCH_AHEAD) {
+            pr.prefetch_row_ptr(j as usize);
+            if self.chunks > 1 {
+                let m = self.chunks - 1;
+                crate::synapse::prefetch_range(&self.splits[pi].at, j as usize * m..(j as usize + 1) * m);
+            }
+        }
+        if let Some(&j) = spikes.get(n + PREFETCH_AHEAD) {
+            pr.prefetch_part(self.chunk_row(pr, pi, j as usize, c, lo, hi));
+        }
     }
 }
 

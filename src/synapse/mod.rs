@@ -116,34 +116,25 @@ impl Projection {
         r.start + a..r.start + b
     }
 
-    /// Ask the cache for row `j` (targets, weights and per-synapse delays) ahead of its use.
-    /// Delivery walks the rows of the step's spikes, which lie far apart in memory once the
-    /// synapses outgrow the cache: without this each row costs a memory latency (~100 ns), and
-    /// every thread that owns part of the row waits for it again. A hint only: no effect on results.
+    /// Ask the cache for synapses `r` (targets, weights and per-synapse delays) ahead of their
+    /// use. Delivery walks the rows of the step's spikes, which lie far apart in memory once the
+    /// synapses outgrow the cache: without this each row costs a memory latency (~100 ns). A hint
+    /// only: no effect on results.
     #[inline(always)]
-    pub fn prefetch_row(&self, j: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let r = self.row(j);
-            prefetch_range(&self.targets, r.clone());
-            if let Weights::PerSynapse(w) = &self.weights {
-                prefetch_range(w, r.clone());
-            }
-            if let Delays::PerSynapse(d) = &self.delays {
-                prefetch_range(d, r);
-            }
+    pub fn prefetch_part(&self, r: std::ops::Range<usize>) {
+        prefetch_range(&self.targets, r.clone());
+        if let Weights::PerSynapse(w) = &self.weights {
+            prefetch_range(w, r.clone());
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = j;
+        if let Delays::PerSynapse(d) = &self.delays {
+            prefetch_range(d, r);
+        }
     }
 
     /// Ask the cache for the row pointers of row `j` (the first stage of [`Self::prefetch_row`]).
     #[inline(always)]
     pub fn prefetch_row_ptr(&self, j: usize) {
-        #[cfg(target_arch = "x86_64")]
-        prefetch_range(&self.row_ptr, j..j + 1);
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = j;
+        prefetch_range(&self.row_ptr, j..j + 2);
     }
 
     /// Weight of synapse `s`.
@@ -249,10 +240,17 @@ impl Projection {
     }
 }
 
-/// Prefetch the cache lines of `v[r]` into L1 (x86-64 `prefetcht0`; a hint, never a fault).
+/// Prefetch the cache lines of `v[r]` into L1 (x86-64 `prefetcht0`; a hint, never a fault; no-op
+/// on other targets).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub fn prefetch_range<T>(_v: &[T], _r: std::ops::Range<usize>) {}
+
+/// Prefetch the cache lines of `v[r]` into L1 (x86-64 `prefetcht0`; a hint, never a fault; no-op
+/// on other targets).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn prefetch_range<T>(v: &[T], r: std::ops::Range<usize>) {
+pub fn prefetch_range<T>(v: &[T], r: std::ops::Range<usize>) {
     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
     if r.start >= r.end || r.end > v.len() {
         return;
