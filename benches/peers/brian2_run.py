@@ -53,6 +53,8 @@ ap.add_argument("--set", action="append", default=[])
 ap.add_argument("--duration", type=float)
 ap.add_argument("--seed", type=int)
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--windows", type=float, default=None, metavar="MS",
+                help="also report each population's rate in consecutive windows of MS ms (records spike times)")
 ap.add_argument("--coba-method", default="exponential_euler", help="Brian2 method for lif_coba (e.g. rk4)")
 a = ap.parse_args()
 try:
@@ -122,7 +124,7 @@ for r in runs:
                        method=METHOD[r["model"]], namespace=ns)
     G.v = q["e_l"] * mV  # hebb's default initial state: rest
     groups.append(G)
-    mon = b2.SpikeMonitor(G, record=False)
+    mon = b2.SpikeMonitor(G, record=a.windows is not None)
     off = 0
     for p in r["pops"]:
         s = G[off:off + p["size"]]
@@ -282,6 +284,17 @@ out = {"simulator": f"brian2-{b2.__version__}-standalone", "threads": a.threads,
        "last_build_codegen_compile_s": last_build["codegen_compile_s"], "binary_s": binary_s, "sim_s": sim_s,
        "build_s": binary_s - sim_s, "populations": hm.rates(m, counts), "synapses": n_syn, "syn_events": events,
        "events_per_s": events / sim_s if sim_s > 0 else None}
+if a.windows:
+    # Rate per population in consecutive windows (for slow processes such as iSTDP settling).
+    nw = int(np.ceil(m["duration"] / a.windows))
+    out["windows_ms"] = a.windows
+    out["window_rates_hz"] = {}
+    for p in m["populations"]:
+        mon, off, size, G = group_of[p["name"]]
+        i, t = np.asarray(mon.i[:]), np.asarray(mon.t[:] / ms)
+        sel = (i >= off) & (i < off + size)
+        hist = np.bincount(np.minimum((t[sel] / a.windows).astype(int), nw - 1), minlength=nw)
+        out["window_rates_hz"][p["name"]] = [float(c) / size / (a.windows / 1000.0) for c in hist]
 with open(os.path.join(proj, "hebb_peer.json"), "w") as f:
     json.dump(out, f)
 print(json.dumps(out))

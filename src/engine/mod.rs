@@ -1054,19 +1054,24 @@ impl<'a> Ctx<'a> {
                 let refr = std::slice::from_raw_parts_mut(raw.refr.add(at), n);
                 let ext = (!raw.ext.is_null()).then(|| std::slice::from_raw_parts(raw.ext.add(at), n));
                 let v = sl(raw.v);
-                match raw.model {
-                    RawModel::Cuba(cst, ie, ii) if self.sparse[p] => lif_cuba::propagate(&*cst, v, sl(ie), sl(ii), refr, ext),
-                    RawModel::Cuba(cst, ie, ii) => lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext),
-                    RawModel::Coba(cst, ge, gi) => lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext),
-                    RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext),
+                // Each model reports whether a neuron reached threshold; most sub-blocks have
+                // no spike in a step and skip the scan.
+                let crossed = match raw.model {
+                    RawModel::Cuba(cst, ie, ii) if self.sparse[p] => lif_cuba::propagate(&*cst, v, sl(ie), sl(ii), refr, ext, raw.v_th),
+                    RawModel::Cuba(cst, ie, ii) => lif_cuba::step(&*cst, v, sl(ie), sl(ii), refr, in_e, in_i, ext, raw.v_th),
+                    RawModel::Coba(cst, ge, gi) => lif_coba::step(&*cst, v, sl(ge), sl(gi), refr, in_e, in_i, ext, raw.v_th),
+                    RawModel::Delta(cst) => lif_delta::step(&*cst, v, refr, in_e, in_i, ext, raw.v_th),
                     // Sub-blocks never straddle a random-stream block (SUB divides BLOCK and chunks
                     // are whole blocks), so the draws do not depend on the thread count.
                     RawModel::PoissonLinear(cst, u) => {
-                        poisson_linear::step(&*cst, v, sl(u), in_e, in_i, ext, &mut *raw.rngs.add(at / BLOCK))
+                        poisson_linear::step(&*cst, v, sl(u), in_e, in_i, ext, &mut *raw.rngs.add(at / BLOCK));
+                        true
                     }
                     RawModel::Source => unreachable!(),
+                };
+                if crossed {
+                    detect(v, refr, raw.v_th, raw.v_reset, raw.refr_steps, at as u32, &mut out[p]);
                 }
-                detect(v, refr, raw.v_th, raw.v_reset, raw.refr_steps, at as u32, &mut out[p]);
                 a = b;
             }
             if let (true, RawModel::Cuba(_, ie, ii)) = (self.sparse[p], &raw.model) {

@@ -180,16 +180,17 @@ pub fn step(
     in_exc: &mut [f32],
     in_inh: &mut [f32],
     i_ext: Option<&[f64]>,
-) {
+    v_th: f64,
+) -> bool {
     let n = v.len();
     // Two monomorphised loops (as in lif_cuba): an Option looked up inside the loop kept it
     // from vectorising (the COBA integrate took ~8x the CUBA one per neuron). The arithmetic is
     // the same in both (`i_bias + 0.0` without external input), so results are unchanged.
     match i_ext {
-        None => step_with(c, v, ge, gi, refr, in_exc, in_inh, |_| 0.0),
+        None => step_with(c, v, ge, gi, refr, in_exc, in_inh, |_| 0.0, v_th),
         Some(x) => {
             let x = &x[..n];
-            step_with(c, v, ge, gi, refr, in_exc, in_inh, |k| x[k])
+            step_with(c, v, ge, gi, refr, in_exc, in_inh, |k| x[k], v_th)
         }
     }
 }
@@ -205,10 +206,12 @@ fn step_with(
     in_exc: &mut [f32],
     in_inh: &mut [f32],
     ext: impl Fn(usize) -> f64,
-) {
+    v_th: f64,
+) -> bool {
     let n = v.len();
     let (ge, gi, refr, in_exc, in_inh) = (&mut ge[..n], &mut gi[..n], &mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
     let h = c.h;
+    let mut crossed = false;
     for k in 0..n {
         let i = c.i_bias + ext(k);
         let (ge0, gi0) = (ge[k], gi[k]);
@@ -228,11 +231,14 @@ fn step_with(
         let k4 = a1 - b1 * (v0 + h * k3);
         let prop = v0 + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
         let r = refr[k];
-        v[k] = if r == 0 { prop } else { v0 };
+        let nv = if r == 0 { prop } else { v0 };
+        v[k] = nv;
+        crossed |= nv >= v_th;
         refr[k] = r.saturating_sub(1);
         ge[k] = ge1 + in_exc[k] as f64;
         gi[k] = gi1 + in_inh[k] as f64;
         in_exc[k] = 0.0;
         in_inh[k] = 0.0;
     }
+    crossed
 }

@@ -181,17 +181,29 @@ impl LifCuba {
 
 /// [`step`] without the ring inputs: the engine adds them afterwards for the few neurons that
 /// received any (`ie += in_exc`, `ii -= in_inh`, the same arithmetic as `step`), which saves
-/// reading and clearing two dense input arrays per step.
-pub fn propagate(c: &LifCubaConsts, v: &mut [f64], ie: &mut [f64], ii: &mut [f64], refr: &mut [u16], v_ext: Option<&[f64]>) {
+/// reading and clearing two dense input arrays per step. Returns whether any neuron reached
+/// `v_th`: most sub-blocks have no spike in a step, and the threshold scan can skip them.
+pub fn propagate(
+    c: &LifCubaConsts,
+    v: &mut [f64],
+    ie: &mut [f64],
+    ii: &mut [f64],
+    refr: &mut [u16],
+    v_ext: Option<&[f64]>,
+    v_th: f64,
+) -> bool {
     let n = v.len();
     let (ie, ii, refr) = (&mut ie[..n], &mut ii[..n], &mut refr[..n]);
+    let mut crossed = false;
     match v_ext {
         None => {
             let a = c.one_minus_p_vv * c.v_rest;
             for i in 0..n {
                 let prop = a + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
                 let r = refr[i];
-                v[i] = if r == 0 { prop } else { v[i] };
+                let nv = if r == 0 { prop } else { v[i] };
+                v[i] = nv;
+                crossed |= nv >= v_th;
                 refr[i] = r.saturating_sub(1);
                 ie[i] *= c.p_ee;
                 ii[i] *= c.p_ii;
@@ -202,17 +214,21 @@ pub fn propagate(c: &LifCubaConsts, v: &mut [f64], ie: &mut [f64], ii: &mut [f64
             for i in 0..n {
                 let prop = c.one_minus_p_vv * (c.v_rest + x[i]) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
                 let r = refr[i];
-                v[i] = if r == 0 { prop } else { v[i] };
+                let nv = if r == 0 { prop } else { v[i] };
+                v[i] = nv;
+                crossed |= nv >= v_th;
                 refr[i] = r.saturating_sub(1);
                 ie[i] *= c.p_ee;
                 ii[i] *= c.p_ii;
             }
         }
     }
+    crossed
 }
 
 /// Advance neurons `lo..hi` by one step; inputs arriving now are in `in_exc`/`in_inh` (read and
-/// zeroed), `v_ext` is the external input (mV) of this step. Pushes local indices of spiking neurons.
+/// zeroed), `v_ext` is the external input (mV) of this step. Returns whether any neuron reached
+/// `v_th` (the engine then runs the threshold scan).
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn step(
@@ -224,16 +240,20 @@ pub fn step(
     in_exc: &mut [f32],
     in_inh: &mut [f32],
     v_ext: Option<&[f64]>,
-) {
+    v_th: f64,
+) -> bool {
     let n = v.len();
     let (ie, ii, refr, in_exc, in_inh) = (&mut ie[..n], &mut ii[..n], &mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
+    let mut crossed = false;
     match v_ext {
         None => {
             let a = c.one_minus_p_vv * c.v_rest;
             for i in 0..n {
                 let prop = a + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
                 let r = refr[i];
-                v[i] = if r == 0 { prop } else { v[i] };
+                let nv = if r == 0 { prop } else { v[i] };
+                v[i] = nv;
+                crossed |= nv >= v_th;
                 refr[i] = r.saturating_sub(1);
                 ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
                 ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
@@ -246,7 +266,9 @@ pub fn step(
             for i in 0..n {
                 let prop = c.one_minus_p_vv * (c.v_rest + x[i]) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
                 let r = refr[i];
-                v[i] = if r == 0 { prop } else { v[i] };
+                let nv = if r == 0 { prop } else { v[i] };
+                v[i] = nv;
+                crossed |= nv >= v_th;
                 refr[i] = r.saturating_sub(1);
                 ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
                 ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
@@ -255,4 +277,5 @@ pub fn step(
             }
         }
     }
+    crossed
 }

@@ -120,16 +120,28 @@ impl LifDelta {
 
 /// Advance one step (see [`super::lif_cuba::step`] for the argument conventions).
 #[inline]
-pub fn step(c: &LifDeltaConsts, v: &mut [f64], refr: &mut [u16], in_exc: &mut [f32], in_inh: &mut [f32], v_ext: Option<&[f64]>) {
+pub fn step(
+    c: &LifDeltaConsts,
+    v: &mut [f64],
+    refr: &mut [u16],
+    in_exc: &mut [f32],
+    in_inh: &mut [f32],
+    v_ext: Option<&[f64]>,
+    v_th: f64,
+) -> bool {
     let n = v.len();
     let (refr, in_exc, in_inh) = (&mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
+    let mut crossed = false;
     for i in 0..n {
         let x = v_ext.map_or(0.0, |x| x[i]);
         let prop = c.one_minus_p_vv * (c.v_rest + x) + v[i] * c.p_vv + (in_exc[i] as f64 - in_inh[i] as f64);
         let r = refr[i];
-        v[i] = if r == 0 { prop } else { v[i] };
+        let nv = if r == 0 { prop } else { v[i] };
+        v[i] = nv;
+        crossed |= nv >= v_th;
         refr[i] = r.saturating_sub(1);
         in_exc[i] = 0.0;
         in_inh[i] = 0.0;
     }
+    crossed
 }
