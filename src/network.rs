@@ -71,6 +71,34 @@ impl Network {
         self.projections.iter().position(|p| p.name == name).map(ProjId)
     }
 
+    /// Every weight of projection `k` (CSR order) as of the current step. Rules with a constant
+    /// drift apply it lazily, at a synapse's next event, so their stored weights lag by the drift
+    /// since each synapse's last event; this adds it (without changing the stored weights, so
+    /// reading never alters a run). Otherwise the stored weights themselves.
+    ///
+    /// A synapse's last event is the later of its presynaptic neuron's last spike and its
+    /// postsynaptic neuron's last spike plus the delay, both at synapse times up to step-1 (the
+    /// ones the last step applied), or the last switch-on of plasticity; the drift runs up to the
+    /// current step.
+    pub fn weights_now(&self, k: usize) -> std::borrow::Cow<'_, [f32]> {
+        let pr = &self.projections[k];
+        let Some(pl) = pr.plastic.as_deref().filter(|pl| pl.enabled && pl.rule.has_drift()) else {
+            return pr.weight_values();
+        };
+        let nz = |t: u64| if t == crate::synapse::plastic::NONE { 0 } else { t };
+        let (tp, tq) = (&self.traces[pl.pre_set], &self.traces[pl.post_set]);
+        let mut w = pr.weight_values().into_owned();
+        for j in 0..pr.row_ptr.len() - 1 {
+            let last_pre = nz(tp.last[j]).max(pl.enabled_since);
+            for s in pr.row(j) {
+                let prior = last_pre.max(nz(tq.last[pr.targets[s] as usize]));
+                let elapsed = self.step.saturating_sub(prior) as f64 * self.dt;
+                w[s] = pl.rule.drifted(w[s], elapsed);
+            }
+        }
+        std::borrow::Cow::Owned(w)
+    }
+
     /// Current time, ms.
     pub fn time_ms(&self) -> f64 {
         self.step as f64 * self.dt

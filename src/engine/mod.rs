@@ -397,9 +397,20 @@ impl Simulation {
     }
 
     /// Switch the plasticity of projection `proj` on or off (weights of a frozen projection stay
-    /// bit-identical; traces keep running, and the lazy drift only counts time while on).
+    /// bit-identical; traces keep running, and the lazy drift only counts time while on: freezing
+    /// first stores the drift owed since each synapse's last event, see `Network::weights_now`).
     pub fn set_plasticity(&mut self, proj: usize, on: bool) {
         let step = self.net.step;
+        // Freezing commits the drift that the rule owes since each synapse's last event (it is
+        // applied lazily, at the next event, which a frozen synapse never sees).
+        let drifting = self.net.projections[proj]
+            .plastic
+            .as_deref()
+            .is_some_and(|pl| pl.enabled && pl.rule.has_drift());
+        if !on && drifting {
+            let now = self.net.weights_now(proj).into_owned();
+            self.net.projections[proj].weights_mut().copy_from_slice(&now);
+        }
         if let Some(pl) = self.net.projections[proj].plastic.as_mut() {
             if on && !pl.enabled {
                 pl.enabled_since = step;

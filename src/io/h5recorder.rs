@@ -92,7 +92,7 @@ impl H5Recorder {
         for &k in &self.snapshot {
             let pr = &net.projections[k];
             self.weights
-                .append_snapshot(&pr.name, net.time_ms(), &pr.weight_values())
+                .append_snapshot(&pr.name, net.time_ms(), &net.weights_now(k))
                 .map_err(|e| h5(e, &self.dir))?;
         }
         Ok(())

@@ -188,6 +188,26 @@ impl Rule {
         }
     }
 
+    /// Whether weights change between events (a constant non-Hebbian drift, applied lazily at the
+    /// synapse's next event): then the stored weights lag, see [`Rule::drifted`].
+    pub fn has_drift(&self) -> bool {
+        match self {
+            Rule::PairStdp(r) => r.has_drift(),
+            Rule::TripletStdp(r) => r.has_drift(),
+            Rule::Vogels(_) => false,
+        }
+    }
+
+    /// The weight `elapsed_ms` after the synapse's last event, without a new one: the stored
+    /// weight plus the drift that the next event would apply first (`w` for rules without drift).
+    pub fn drifted(&self, w: f32, elapsed_ms: f64) -> f32 {
+        match self {
+            Rule::PairStdp(r) => r.drifted(w, elapsed_ms),
+            Rule::TripletStdp(r) => r.drifted(w, elapsed_ms),
+            Rule::Vogels(_) => w,
+        }
+    }
+
     /// Upper weight bound.
     #[inline]
     pub fn w_max(&self) -> f64 {

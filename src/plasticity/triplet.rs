@@ -394,6 +394,24 @@ impl TripletStdp {
         to_weight(w1 + dw, self.w_min, self.w_max)
     }
 
+    /// See [`super::PairStdp::drifted`].
+    pub fn drifted(&self, w: f32, elapsed_ms: f64) -> f32 {
+        if !self.has_drift() {
+            return w;
+        }
+        to_weight(
+            self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max),
+            self.w_min,
+            self.w_max,
+        )
+    }
+
+    /// Whether the rule has a constant drift (weights change between events).
+    #[inline]
+    pub fn has_drift(&self) -> bool {
+        self.non_hebbian.drift != 0.0
+    }
+
     /// Whether an update depends on `elapsed_ms` (a drift).
     #[inline]
     pub fn uses_elapsed(&self) -> bool {

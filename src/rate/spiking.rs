@@ -205,13 +205,15 @@ fn set_source_rates(net: &mut Network, pop: usize, rates: &[f64]) {
     }
 }
 
-/// Weights of projection `proj` as a dense `post × pre` matrix (absent synapses are 0).
+/// Weights of projection `proj` as of now ([`Network::weights_now`]) as a dense `post × pre`
+/// matrix (absent synapses are 0).
 pub fn dense_weights(net: &Network, proj: usize) -> Array2<f64> {
     let pr = &net.projections[proj];
+    let now = net.weights_now(proj);
     let mut w = Array2::zeros((net.populations[pr.post].size, net.populations[pr.pre].size));
     for j in 0..pr.row_ptr.len() - 1 {
         for s in pr.row_ptr[j] as usize..pr.row_ptr[j + 1] as usize {
-            w[[pr.targets[s] as usize, j]] = f64::from(pr.weight(s));
+            w[[pr.targets[s] as usize, j]] = f64::from(now[s]);
         }
     }
     w
@@ -816,10 +818,10 @@ pub fn run_hopfield(p: &HopfieldParams) -> Result<HopfieldRun> {
         set_ext(sim.net_mut(), 0, xi.iter().map(|&s| f64::from(s) * p.drive_hz).collect());
         run_steps(&mut sim, steps(p.present_s * 1e3))?;
     }
-    // Flush: the rule applies its constant drift lazily at a synapse's next event, so the pairs
-    // that were silent during the last pattern still owe it (+k). 20 ms with every unit clamped at
-    // 2ν̄ gives every synapse an event (a pair stays silent with probability e^{-8}) and adds the
-    // same k/100 to every weight, which the inhibition's rebalancing below absorbs.
+    // Wash-out before recall: 20 ms with every unit clamped at 2ν̄ ends the last pattern's
+    // activity and adds the same drift k/100 to every weight, which the inhibition's rebalancing
+    // below absorbs. (The drift that silent pairs owe is applied lazily, at a synapse's next
+    // event; `dense_weights` reads it through `Network::weights_now`.)
     set_ext(sim.net_mut(), 0, vec![p.drive_hz; n]);
     run_steps(&mut sim, steps(20.0))?;
     let w_spiking = dense_weights(sim.net(), ee);
@@ -841,7 +843,7 @@ pub fn run_hopfield(p: &HopfieldParams) -> Result<HopfieldRun> {
     let r_hebb = pearson(&xs, &ys);
     let slope = xs.iter().zip(&rs).map(|(x, r)| (x - w0) * r).sum::<f64>() / rs.iter().map(|r| r * r).sum::<f64>();
     // Recall, plasticity off. The inhibition is rebalanced to the mean learned E→E weight: the
-    // Hopfield field needs W - <W>, and the learned mean differs from w0 by the flush above and by
+    // Hopfield field needs W - <W>, and the learned mean differs from w0 by the wash-out above and by
     // O(1%) of k per pattern; uncorrected, a mean offset δ gives every unit the same extra field
     // δ Σ_j ν_j, of the order of the Hopfield field itself. This is the balance
     // that inhibitory plasticity establishes (Vogels et al. 2011), set here directly.

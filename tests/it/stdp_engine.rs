@@ -259,3 +259,67 @@ fn engine_drift_matches_the_rate_limit() {
         }
     }
 }
+
+/// Pre sources at `nu_pre` Hz onto silent delta neurons (no drive): with a pair rule whose only
+/// non-Hebbian term is a constant drift, the weight is `w0 + drift t` (clamped) whatever the
+/// presynaptic events, as the post trace stays 0.
+fn silent_post_net(nu_pre: f64, drift: f64, ms: f64) -> String {
+    format!(
+        "[simulation]\ndt = {DT}\nduration = {ms}\nseed = 3\n\
+         [[population]]\nname = \"pre\"\ntype = \"excitatory\"\nsize = 200\nneuron = {{ model = \"poisson_source\", rate = {nu_pre} }}\n\
+         [[population]]\nname = \"post\"\ntype = \"excitatory\"\nsize = 200\nneuron = {{ model = \"lif_delta\", e_l = 0.0, v_th = 1000.0, v_reset = 0.0, t_ref = 0.0 }}\n\
+         [[projection]]\npre = \"pre\"\npost = \"post\"\nconnectivity = {{ rule = \"one_to_one\" }}\nweight = 0.5\ndelay = 0.1\n\
+         plasticity = {{ rule = \"pair_stdp\", a_plus = 0.01, tau_plus = 20.0, a_minus = 0.01, tau_minus = 20.0, w_max = 1.0, non_hebbian = {{ drift = {drift} }} }}\n\
+         [record]\nspikes = \"none\"\n"
+    )
+}
+
+#[test]
+fn weights_read_out_include_the_drift_not_yet_applied() {
+    let ms = 2000.0;
+    for drift in [1e-5f64, -4e-4] {
+        let expect = (0.5 + drift * ms).clamp(0.0, 1.0) as f32;
+        // No event at all: the stored weights never move, the read-out follows the closed form
+        // exactly (one rounding to f32, as at an event).
+        let (mut sim, _) = run(&model(&silent_post_net(0.0, drift, ms)), 1);
+        assert!(
+            sim.net().projections[0].weight_values().iter().all(|&w| w == 0.5),
+            "stored weights lag"
+        );
+        assert!(
+            sim.net().weights_now(0).iter().all(|&w| w == expect),
+            "drift {drift}: read-out {:?}, expected {expect}",
+            &sim.net().weights_now(0)[..3]
+        );
+        // Freezing commits the drift owed so far (no event would ever apply it), and a frozen
+        // projection does not drift; switched on again, it drifts from then on.
+        sim.set_plasticity(0, false);
+        assert!(
+            sim.net().projections[0].weight_values().iter().all(|&w| w == expect),
+            "freezing commits the drift"
+        );
+        let stop = AtomicBool::new(false);
+        sim.run(500, &mut NullRecorder, &stop, |_| {}).unwrap();
+        assert!(sim.net().weights_now(0).iter().all(|&w| w == expect), "frozen weights do not drift");
+        sim.set_plasticity(0, true);
+        sim.run(1000, &mut NullRecorder, &stop, |_| {}).unwrap();
+        let later = (f64::from(expect) + drift * 100.0).clamp(0.0, 1.0) as f32;
+        assert!(
+            sim.net().weights_now(0).iter().all(|&w| w == later),
+            "drift counts from the switch-on"
+        );
+        // With presynaptic events (the drift is applied at each, rounded to f32 each time): the
+        // read-out is within one f32 rounding per event (<= 2 events per 100 ms here at 10 Hz
+        // for 2 s, about 40 in all, 6e-8 each at w ~ 0.5) of the closed form.
+        let (sim, _) = run(&model(&silent_post_net(10.0, drift, ms)), 2);
+        let now = sim.net().weights_now(0);
+        let stored = sim.net().projections[0].weight_values();
+        assert!(stored.iter().any(|&w| w != 0.5), "events applied part of the drift");
+        for (&w, &s) in now.iter().zip(stored.iter()) {
+            assert!(
+                (w - expect).abs() <= 40.0 * 6e-8 + f32::EPSILON,
+                "drift {drift}: read-out {w} (stored {s}), closed form {expect}"
+            );
+        }
+    }
+}
