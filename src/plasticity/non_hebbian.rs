@@ -37,7 +37,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, check_nonneg, check_positive, clamp, err, SpecError, TraceSpec, MS};
+use super::{check_finite, check_nonneg, check_positive, clamp, err, to_weight, SpecError, TraceSpec, MS};
 
 /// Spec of the non-Hebbian terms (all default to zero: no term).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -111,6 +111,15 @@ impl NonHebbian {
     #[inline]
     pub(crate) fn drifted(&self, w: f32, elapsed_ms: f64, lo: f64, hi: f64) -> f64 {
         clamp(f64::from(w) + self.drift * elapsed_ms, lo, hi)
+    }
+
+    /// The weight `elapsed_ms` after its last event, without a new one: [`Self::drifted`] stored
+    /// as at an event (`w` itself without drift).
+    pub(crate) fn drifted_weight(&self, w: f32, elapsed_ms: f64, lo: f64, hi: f64) -> f32 {
+        if self.drift == 0.0 {
+            return w;
+        }
+        to_weight(self.drifted(w, elapsed_ms, lo, hi), lo, hi)
     }
 
     /// Non-Hebbian increment at a postsynaptic spike, `w` = weight after drift.

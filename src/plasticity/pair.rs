@@ -351,14 +351,7 @@ impl PairStdp {
     /// The weight `elapsed_ms` after its last event, without a new event: `w` plus the lazily
     /// applied drift, clamped and stored as at an event (`w` itself when there is no drift).
     pub fn drifted(&self, w: f32, elapsed_ms: f64) -> f32 {
-        if !self.has_drift() {
-            return w;
-        }
-        to_weight(
-            self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max),
-            self.w_min,
-            self.w_max,
-        )
+        self.non_hebbian.drifted_weight(w, elapsed_ms, self.w_min, self.w_max)
     }
 
     /// Whether the rule has a constant drift (weights change between events).

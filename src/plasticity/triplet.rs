@@ -396,14 +396,7 @@ impl TripletStdp {
 
     /// See [`super::PairStdp::drifted`].
     pub fn drifted(&self, w: f32, elapsed_ms: f64) -> f32 {
-        if !self.has_drift() {
-            return w;
-        }
-        to_weight(
-            self.non_hebbian.drifted(w, elapsed_ms, self.w_min, self.w_max),
-            self.w_min,
-            self.w_max,
-        )
+        self.non_hebbian.drifted_weight(w, elapsed_ms, self.w_min, self.w_max)
     }
 
     /// Whether the rule has a constant drift (weights change between events).
