@@ -17,24 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seed: u64 = args.get(3).map_or(Ok(1), |s| s.parse())?;
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     let patterns = balanced_patterns(p, n, &mut rng)?;
-    let params = HopfieldParams {
-        n,
-        n_inh: n,
-        patterns,
-        nu_bar_hz: 100.0,
-        tau_eps_ms: 50.0,
-        tau_inh_ms: 1.0,
-        tau_plus_ms: 20.0,
-        gain: 3.0,
-        baseline_in_k: 3.5 * (p as f64).sqrt(),
-        present_s: 2.0,
-        drive_hz: 500.0,
-        cue_ms: 100.0,
-        free_ms: 400.0,
-        flip: 0.2,
-        dt_ms: 0.1,
-        seed,
-    };
+    let params = HopfieldParams::validated(patterns, seed);
     let t = std::time::Instant::now();
     let run = run_hopfield(&params)?;
     println!(

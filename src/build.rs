@@ -104,12 +104,14 @@ pub fn build_share(spec: &ModelSpec, seed: u64, rank: usize, ranks: usize) -> Re
             Connectivity::Explicit { weight, delay, .. } => Some((weight, delay)),
             _ => None,
         };
-        let weights = match (explicit.and_then(|e| e.0.as_ref()), pr.weight.as_constant()) {
-            (Some(ws), _) => Weights::PerSynapse(csr.order.iter().map(|&s| ws[s as usize] as f32).collect()),
-            // Plastic weights diverge: one per synapse from the start.
-            (None, Some(c)) if pr.plasticity.is_some() => Weights::PerSynapse(vec![c as f32; n]),
-            (None, Some(c)) => Weights::Uniform(c as f32),
-            (None, None) => Weights::PerSynapse(draw(&pr.weight, 0, true).into_iter().map(|x| x as f32).collect()),
+        let weights = match pr.uniform_weight() {
+            Some(w) => Weights::Uniform(w as f32),
+            None => Weights::PerSynapse(match (explicit.and_then(|e| e.0.as_ref()), pr.weight.as_constant()) {
+                (Some(ws), _) => csr.order.iter().map(|&s| ws[s as usize] as f32).collect(),
+                // A constant plastic weight: one per synapse from the start (they diverge).
+                (None, Some(c)) => vec![c as f32; n],
+                (None, None) => draw(&pr.weight, 0, true).into_iter().map(|x| x as f32).collect(),
+            }),
         };
         let delay_q = pr.delay.clone().unwrap_or(Quantity::Constant(dt));
         let clamp_steps = |ms: f64| to_steps(ms, dt).clamp(1, u16::MAX as u64) as u16;

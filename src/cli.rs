@@ -931,14 +931,7 @@ fn check(a: ModelArgs) -> Result<()> {
             0.0
         };
         // Target 4 bytes; weight 4 more unless one constant weight serves the whole (static) projection.
-        let per_weight = if pr.plasticity.is_none()
-            && pr.weight.as_constant().is_some()
-            && !matches!(pr.connectivity, Connectivity::Explicit { weight: Some(_), .. })
-        {
-            0.0
-        } else {
-            4.0
-        };
+        let per_weight = if pr.uniform_weight().is_some() { 0.0 } else { 4.0 };
         bytes += n * (4.0 + per_weight + per_delay) + (pre.size + 1) as f64 * 8.0 + plastic;
         total += n;
         let rule = serde_json::to_value(&pr.connectivity)

@@ -1152,6 +1152,21 @@ fn text_style(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
 }
 
+/// The legend box of every figure: series labels at `pos` on a translucent white box.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+    font_size: u32,
+) -> DrawResult<DB> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(text_style(font_size))
+        .draw()
+}
+
 struct RasterFig<'a> {
     s: &'a Spikes,
     meta: &'a RunInfo,
@@ -1292,13 +1307,7 @@ impl Figure for RateFig<'_> {
                 .label(format!("{} ({} neurons, mean {} Hz)", p.name, fmt_int(p.recorded), fmt_num(mean)))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(text_style(18))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 18)?;
         Ok(())
     }
 }
@@ -1379,13 +1388,7 @@ impl Figure for StateFig<'_> {
                     .label(format!("neuron {}", tr.node))
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(text_style(14))
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
         }
         Ok(())
     }
@@ -1528,13 +1531,7 @@ fn draw_histogram<DB: DrawingBackend>(cell: &DrawingArea<DB, Shift>, p: &ProjWei
             )?
             .label(format!("t = {} ms", fmt_tick(t_last)))
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], c.mix(0.6).filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(text_style(15))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 15)?;
     }
     Ok(())
 }
@@ -1595,12 +1592,6 @@ fn draw_trajectory<DB: DrawingBackend>(cell: &DrawingArea<DB, Shift>, p: &ProjWe
     if s.times.len() <= 30 {
         chart.draw_series(s.times.iter().zip(&s.mean).map(|(&t, &m)| Circle::new((t, m), 3, c.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font(text_style(15))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft, 15)?;
     Ok(())
 }

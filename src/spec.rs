@@ -151,6 +151,13 @@ impl ProjectionSpec {
     pub fn resolved_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| format!("{}_to_{}", self.pre, self.post))
     }
+
+    /// The one weight of every synapse, when the projection is static and its weight a constant
+    /// (not drawn, not listed per synapse): it is then stored once (`synapse::Weights::Uniform`).
+    pub fn uniform_weight(&self) -> Option<f64> {
+        let listed = matches!(self.connectivity, Connectivity::Explicit { weight: Some(_), .. });
+        self.weight.as_constant().filter(|_| self.plasticity.is_none() && !listed)
+    }
 }
 
 /// Connectivity rules (see [`crate::synapse::connect`]).

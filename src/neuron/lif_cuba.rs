@@ -192,38 +192,18 @@ pub fn propagate(
     v_ext: Option<&[f64]>,
     v_th: f64,
 ) -> bool {
-    let n = v.len();
-    let (ie, ii, refr) = (&mut ie[..n], &mut ii[..n], &mut refr[..n]);
-    let mut crossed = false;
+    // Two monomorphised loops rather than an `Option` looked up per neuron, which would keep the
+    // loop from vectorising; without external input the constant part is computed once.
     match v_ext {
         None => {
             let a = c.one_minus_p_vv * c.v_rest;
-            for i in 0..n {
-                let prop = a + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
-                let r = refr[i];
-                let nv = if r == 0 { prop } else { v[i] };
-                v[i] = nv;
-                crossed |= nv >= v_th;
-                refr[i] = r.saturating_sub(1);
-                ie[i] *= c.p_ee;
-                ii[i] *= c.p_ii;
-            }
+            update::<false>(c, v, ie, ii, refr, &mut [], &mut [], |_| a, v_th)
         }
         Some(x) => {
-            let x = &x[..n];
-            for i in 0..n {
-                let prop = c.one_minus_p_vv * (c.v_rest + x[i]) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
-                let r = refr[i];
-                let nv = if r == 0 { prop } else { v[i] };
-                v[i] = nv;
-                crossed |= nv >= v_th;
-                refr[i] = r.saturating_sub(1);
-                ie[i] *= c.p_ee;
-                ii[i] *= c.p_ii;
-            }
+            let x = &x[..v.len()];
+            update::<false>(c, v, ie, ii, refr, &mut [], &mut [], |i| c.one_minus_p_vv * (c.v_rest + x[i]), v_th)
         }
     }
-    crossed
 }
 
 /// Advance neurons `lo..hi` by one step; inputs arriving now are in `in_exc`/`in_inh` (read and
@@ -242,39 +222,53 @@ pub fn step(
     v_ext: Option<&[f64]>,
     v_th: f64,
 ) -> bool {
-    let n = v.len();
-    let (ie, ii, refr, in_exc, in_inh) = (&mut ie[..n], &mut ii[..n], &mut refr[..n], &mut in_exc[..n], &mut in_inh[..n]);
-    let mut crossed = false;
     match v_ext {
         None => {
             let a = c.one_minus_p_vv * c.v_rest;
-            for i in 0..n {
-                let prop = a + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
-                let r = refr[i];
-                let nv = if r == 0 { prop } else { v[i] };
-                v[i] = nv;
-                crossed |= nv >= v_th;
-                refr[i] = r.saturating_sub(1);
-                ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
-                ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
-                in_exc[i] = 0.0;
-                in_inh[i] = 0.0;
-            }
+            update::<true>(c, v, ie, ii, refr, in_exc, in_inh, |_| a, v_th)
         }
         Some(x) => {
-            let x = &x[..n];
-            for i in 0..n {
-                let prop = c.one_minus_p_vv * (c.v_rest + x[i]) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
-                let r = refr[i];
-                let nv = if r == 0 { prop } else { v[i] };
-                v[i] = nv;
-                crossed |= nv >= v_th;
-                refr[i] = r.saturating_sub(1);
-                ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
-                ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
-                in_exc[i] = 0.0;
-                in_inh[i] = 0.0;
-            }
+            let x = &x[..v.len()];
+            update::<true>(c, v, ie, ii, refr, in_exc, in_inh, |i| c.one_minus_p_vv * (c.v_rest + x[i]), v_th)
+        }
+    }
+}
+
+/// The update of [`step`] (`INPUTS`: add and clear the ring inputs) and [`propagate`] (not);
+/// `drive(i)` is the constant part `(1 - P_vv) (v_rest + v_ext)` for neuron i.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn update<const INPUTS: bool>(
+    c: &LifCubaConsts,
+    v: &mut [f64],
+    ie: &mut [f64],
+    ii: &mut [f64],
+    refr: &mut [u16],
+    in_exc: &mut [f32],
+    in_inh: &mut [f32],
+    drive: impl Fn(usize) -> f64,
+    v_th: f64,
+) -> bool {
+    let n = v.len();
+    let (ie, ii, refr) = (&mut ie[..n], &mut ii[..n], &mut refr[..n]);
+    let m = if INPUTS { n } else { 0 };
+    let (in_exc, in_inh) = (&mut in_exc[..m], &mut in_inh[..m]);
+    let mut crossed = false;
+    for i in 0..n {
+        let prop = drive(i) + v[i] * c.p_vv + ie[i] * c.p_ve + ii[i] * c.p_vi;
+        let r = refr[i];
+        let nv = if r == 0 { prop } else { v[i] };
+        v[i] = nv;
+        crossed |= nv >= v_th;
+        refr[i] = r.saturating_sub(1);
+        if INPUTS {
+            ie[i] = ie[i] * c.p_ee + in_exc[i] as f64;
+            ii[i] = ii[i] * c.p_ii - in_inh[i] as f64;
+            in_exc[i] = 0.0;
+            in_inh[i] = 0.0;
+        } else {
+            ie[i] *= c.p_ee;
+            ii[i] *= c.p_ii;
         }
     }
     crossed

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{axis_range, colour, fmt_int, fmt_num, fmt_tick, headed, text_style, DrawResult, Figure, RunInfo, FONT, GREY};
+use super::{axis_range, colour, fmt_int, fmt_num, fmt_tick, headed, legend, text_style, DrawResult, Figure, RunInfo, FONT, GREY};
 use crate::analysis::{self, CurrentTraces};
 use crate::error::{Error, Result};
 use crate::io::hdf5;
@@ -181,13 +181,7 @@ impl Figure for CotuningFig<'_> {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3)));
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 5, col.filled())))?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(text_style(18))
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight, 18)?;
         }
         Ok(())
     }
@@ -288,13 +282,7 @@ impl Figure for CvFig<'_> {
             vec![(1.0, 0.0), (1.0, ymax * 1.05)],
             BLACK.mix(0.4).stroke_width(1),
         )))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(text_style(18))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 18)?;
         Ok(())
     }
 }
@@ -380,13 +368,7 @@ impl Figure for CurrentFig<'_> {
                     .label(label)
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3)));
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(text_style(18))
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight, 18)?;
         }
         Ok(())
     }

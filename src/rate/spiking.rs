@@ -703,6 +703,35 @@ pub struct HopfieldParams {
     pub seed: u64,
 }
 
+impl HopfieldParams {
+    /// The configuration the validation uses (`tests/it/rate_spiking.rs`) for `patterns`
+    /// (`P × N`): N excitatory and N inhibitory neurons, ν̄ = 100 Hz, τ_ε = 50 ms, τ_inh = 1 ms,
+    /// τ+ = 20 ms, gain 3, baseline w0 = 3.5 √P k (a binomial tail of the |Σ_μ ξξ| reaches it),
+    /// 2 s per pattern under a ±500 Hz drive, 100 ms cues with 20 % flipped bits, 400 ms of free
+    /// running, dt = 0.1 ms.
+    pub fn validated(patterns: Array2<i8>, seed: u64) -> Self {
+        let (p, n) = patterns.dim();
+        HopfieldParams {
+            n,
+            n_inh: n,
+            patterns,
+            nu_bar_hz: 100.0,
+            tau_eps_ms: 50.0,
+            tau_inh_ms: 1.0,
+            tau_plus_ms: 20.0,
+            gain: 3.0,
+            baseline_in_k: 3.5 * (p as f64).sqrt(),
+            present_s: 2.0,
+            drive_hz: 500.0,
+            cue_ms: 100.0,
+            free_ms: 400.0,
+            flip: 0.2,
+            dt_ms: 0.1,
+            seed,
+        }
+    }
+}
+
 /// Result of [`run_hopfield`].
 #[derive(Clone, Debug)]
 pub struct HopfieldRun {

@@ -255,22 +255,8 @@ fn subspace_error_is_zero_on_own_row_span() {
 fn hopfield_params(p: usize, n: usize, baseline_in_k: f64, seed: u64) -> HopfieldParams {
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     HopfieldParams {
-        n,
-        n_inh: n,
-        patterns: balanced_patterns(p, n, &mut rng).unwrap(),
-        nu_bar_hz: 100.0,
-        tau_eps_ms: 50.0,
-        tau_inh_ms: 1.0,
-        tau_plus_ms: 20.0,
-        gain: 3.0,
         baseline_in_k,
-        present_s: 2.0,
-        drive_hz: 500.0,
-        cue_ms: 100.0,
-        free_ms: 400.0,
-        flip: 0.2,
-        dt_ms: 0.1,
-        seed,
+        ..HopfieldParams::validated(balanced_patterns(p, n, &mut rng).unwrap(), seed)
     }
 }
 
