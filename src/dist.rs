@@ -42,7 +42,16 @@ pub trait Comm {
     /// Gather `send` from every rank into `out` (rank order); `counts[r]` is rank r's length.
     /// `header` (same length on every rank) is gathered likewise into `headers`, `size()` times
     /// its length.
-    fn all_gather(&self, header: &[u32], headers: &mut Vec<u32>, send: &[u32], counts: &mut Vec<usize>, out: &mut Vec<u32>);
+    fn all_gather(&self, header: &[u32], headers: &mut Vec<u32>, send: &[u32], counts: &mut Vec<usize>, out: &mut Vec<u32>) {
+        self.all_gather_start(header, send);
+        self.all_gather_finish(header, send, headers, counts, out);
+    }
+    /// Start the all-gather of `header` and `send` without waiting for it; the caller computes
+    /// meanwhile (the transfer hides behind the work) and then calls [`Comm::all_gather_finish`]
+    /// with the same, unchanged slices. At most one all-gather is in flight.
+    fn all_gather_start(&self, header: &[u32], send: &[u32]);
+    /// Complete the all-gather that [`Comm::all_gather_start`] began (see [`Comm::all_gather`]).
+    fn all_gather_finish(&self, header: &[u32], send: &[u32], headers: &mut Vec<u32>, counts: &mut Vec<usize>, out: &mut Vec<u32>);
     /// Element-wise sum over ranks, in place.
     fn sum_f64(&self, v: &mut [f64]);
     /// Element-wise sum over ranks, in place.
@@ -64,7 +73,8 @@ impl Comm for Local {
     fn size(&self) -> usize {
         1
     }
-    fn all_gather(&self, header: &[u32], headers: &mut Vec<u32>, send: &[u32], counts: &mut Vec<usize>, out: &mut Vec<u32>) {
+    fn all_gather_start(&self, _: &[u32], _: &[u32]) {}
+    fn all_gather_finish(&self, header: &[u32], send: &[u32], headers: &mut Vec<u32>, counts: &mut Vec<usize>, out: &mut Vec<u32>) {
         headers.clear();
         headers.extend_from_slice(header);
         counts.clear();
@@ -108,6 +118,8 @@ pub mod mpi {
     use super::Comm;
     use ::mpi::collective::SystemOperation;
     use ::mpi::datatype::PartitionMut;
+    use ::mpi::ffi;
+    use ::mpi::raw::AsRaw;
     use ::mpi::topology::SimpleCommunicator;
     use ::mpi::traits::*;
     use ::mpi::Count;
@@ -134,6 +146,9 @@ pub mod mpi {
         capacity: Cell<usize>,
         send_buf: Cell<Vec<u32>>,
         recv_buf: Cell<Vec<u32>>,
+        /// The all-gather in flight (its request and the capacity it was started with); its
+        /// buffers are `send_buf` and `recv_buf`, left untouched until it is finished.
+        pending: Cell<Option<(ffi::MPI_Request, usize)>>,
         _universe: ::mpi::environment::Universe,
     }
 
@@ -147,6 +162,7 @@ pub mod mpi {
                 capacity: Cell::new(16),
                 send_buf: Cell::new(Vec::new()),
                 recv_buf: Cell::new(Vec::new()),
+                pending: Cell::new(None),
                 _universe: universe,
             })
         }
@@ -175,10 +191,12 @@ pub mod mpi {
         fn size(&self) -> usize {
             self.world.size() as usize
         }
-        fn all_gather(&self, header: &[u32], headers: &mut Vec<u32>, send: &[u32], counts: &mut Vec<usize>, out: &mut Vec<u32>) {
+        fn all_gather_start(&self, header: &[u32], send: &[u32]) {
             // One fixed-size all-gather per slice: [length, header, ids padded to `capacity`].
             // Only when some rank has more ids than the capacity does a second, exact
-            // all-gather follow (and the capacity grows), as in NEST's spike buffers.
+            // all-gather follow in `all_gather_finish` (and the capacity grows), as in NEST's
+            // spike buffers. Started non-blocking: the engine integrates meanwhile.
+            assert!(self.pending.take().is_none(), "one all-gather in flight at a time");
             let r = self.size();
             let cap = self.capacity.get();
             let stride = 1 + header.len() + cap;
@@ -191,7 +209,36 @@ pub mod mpi {
             let mut all = self.recv_buf.take();
             all.clear();
             all.resize(stride * r, 0);
-            self.world.all_gather_into(&buf[..], &mut all[..]);
+            let dt = u32::equivalent_datatype().as_raw();
+            let mut request = std::mem::MaybeUninit::<ffi::MPI_Request>::uninit();
+            // SAFETY: both buffers hold `stride` (send) and `stride * r` (receive) u32s; they go
+            // back into `self` (moving a Vec does not move its heap storage) and nothing touches
+            // them until `all_gather_finish` has waited for the request.
+            let request = unsafe {
+                ffi::MPI_Iallgather(
+                    buf.as_ptr().cast(),
+                    stride as Count,
+                    dt,
+                    all.as_mut_ptr().cast(),
+                    stride as Count,
+                    dt,
+                    self.world.as_raw(),
+                    request.as_mut_ptr(),
+                );
+                request.assume_init()
+            };
+            self.send_buf.set(buf);
+            self.recv_buf.set(all);
+            self.pending.set(Some((request, cap)));
+        }
+        fn all_gather_finish(&self, header: &[u32], send: &[u32], headers: &mut Vec<u32>, counts: &mut Vec<usize>, out: &mut Vec<u32>) {
+            let (mut request, cap) = self.pending.take().expect("all_gather_start before all_gather_finish");
+            // SAFETY: a request that all_gather_start began and nobody has completed.
+            unsafe {
+                ffi::MPI_Wait(&mut request, ffi::RSMPI_STATUS_IGNORE);
+            }
+            let stride = 1 + header.len() + cap;
+            let all = self.recv_buf.take();
             headers.clear();
             counts.clear();
             for chunk in all.chunks(stride) {
@@ -212,7 +259,6 @@ pub mod mpi {
                 let mut part = PartitionMut::new(&mut out[..], c, d);
                 self.world.all_gather_varcount_into(send, &mut part);
             }
-            self.send_buf.set(buf);
             self.recv_buf.set(all);
         }
         fn sum_f64(&self, v: &mut [f64]) {

@@ -110,6 +110,15 @@ pub struct Simulation {
     status_all: u32,
     /// Reused exchange buffers.
     xchg: Exchange,
+    /// Every integrated population applies its inputs after integrating (sparse CUBA input), so
+    /// a step can integrate before the previous slice's exchange completes: with several ranks,
+    /// `run` starts each exchange non-blocking and finishes it after the next step's
+    /// integration ([`Phase`]).
+    overlap: bool,
+    /// Exchanges start non-blocking (inside `run`, with `overlap`).
+    defer: bool,
+    /// The step whose exchange is in flight.
+    pending: Option<u64>,
     /// Synapses and their bytes over all ranks.
     synapse_totals: (u64, u64),
     /// Spikes of the last completed step of the neurons this rank owns, per population.
@@ -298,7 +307,7 @@ impl Simulation {
         let split_bytes: usize = splits.iter().map(RowSplits::bytes).sum();
         let mut synapse_totals = [net.synapses() as u64, (net.synapse_bytes() + split_bytes) as u64];
         comm.sum_u64(&mut synapse_totals);
-        let integrated = net
+        let integrated: Vec<usize> = net
             .populations
             .iter()
             .enumerate()
@@ -306,7 +315,11 @@ impl Simulation {
             .map(|(i, _)| i)
             .collect();
         let stats = net.populations.iter().map(|p| SpikeStats::new(p.size)).collect();
+        let overlap = comm.size() > 1 && integrated.iter().all(|&p| sparse[p]);
         Ok(Simulation {
+            overlap,
+            defer: false,
+            pending: None,
             spikes: vec![Vec::new(); np],
             chunk_spikes: vec![vec![Vec::new(); np]; threads],
             chunk_touched,
@@ -453,6 +466,9 @@ impl Simulation {
         // and every rank stops after the same step.
         let mut failed: Option<crate::Error> = None;
         self.status_all = 0;
+        // Exchanges may stay in flight across a step; every rank sees a status word at the same
+        // step (one later than without overlap) and stops after that same step.
+        self.defer = true;
         for s in 0..steps {
             if stop.load(Ordering::Relaxed) {
                 self.status_local |= STATUS_STOP;
@@ -473,6 +489,10 @@ impl Simulation {
                 break;
             }
         }
+        self.defer = false;
+        let t0 = self.timers.start();
+        self.exchange_finish();
+        self.timers.add_gather(t0);
         let status = self.status_all;
         self.status_local = 0;
         self.status_all = 0;
@@ -491,8 +511,31 @@ impl Simulation {
     pub fn step(&mut self) {
         let k = self.net.step + 1;
         let t0 = self.timers.start();
-        let (d0, p0, i0) = (self.timers.deliver, self.timers.plasticity, self.timers.integrate);
+        let staged = self.timers.deliver + self.timers.plasticity + self.timers.integrate + self.timers.gather;
         self.apply_drives(k);
+        match self.pending {
+            // The spikes to deliver are still on their way: integrate first (these populations
+            // add the inputs arriving at step k after integrating, so the arithmetic is that of
+            // `Phase::All`), then wait for them and deliver.
+            Some(_) => {
+                self.run_chunks(k, Phase::Integrate);
+                let t1 = self.timers.start();
+                self.exchange_finish();
+                self.timers.add_gather(t1);
+                self.run_chunks(k, Phase::Deliver);
+            }
+            None => self.run_chunks(k, Phase::All),
+        }
+        let staged = self.timers.deliver + self.timers.plasticity + self.timers.integrate + self.timers.gather - staged;
+        self.timers.add_other(t0, staged);
+        let t1 = self.timers.start();
+        self.gather(k);
+        self.net.step = k;
+        self.timers.add_gather(t1);
+    }
+
+    /// Run `phase` of step k on every chunk (on the team when there is one).
+    fn run_chunks(&mut self, k: u64, phase: Phase) {
         let ctx = Ctx::new(
             &mut self.bufs,
             &mut self.net,
@@ -507,46 +550,33 @@ impl Simulation {
             k,
             self.timers.enabled,
         );
-        let timed = self.timers.enabled;
-        match &self.team {
+        let times = match &self.team {
             None => {
                 let out = &mut self.chunk_spikes[0];
                 let touched = &mut self.chunk_touched[0];
                 // SAFETY: one chunk covering every neuron; nothing else accesses the network meanwhile.
-                let [d, pl, i] = unsafe { ctx.process_chunk(0, out, touched) };
-                if timed {
-                    self.timers.deliver += d;
-                    self.timers.plasticity += pl;
-                    self.timers.integrate += i;
-                }
+                unsafe { ctx.process_chunk(0, phase, out, touched) }
             }
             Some(team) => {
                 let ctx = &ctx;
                 let spikes = SyncPtr(self.chunk_spikes.as_mut_ptr());
                 let touched = SyncPtr(self.chunk_touched.as_mut_ptr());
                 let times = SyncPtr(self.chunk_times.as_mut_ptr());
-                // SAFETY: thread c runs chunk c only (one call per chunk per step); chunks own
+                // SAFETY: thread c runs chunk c only (one call per chunk per phase); chunks own
                 // disjoint neuron ranges and their own buffers (see Ctx::process_chunk).
                 team.run(&|c| unsafe {
-                    *times.get().add(c) = ctx.process_chunk(c, &mut *spikes.get().add(c), &mut *touched.get().add(c));
+                    *times.get().add(c) = ctx.process_chunk(c, phase, &mut *spikes.get().add(c), &mut *touched.get().add(c));
                 });
-                if timed {
-                    // The stages of the first chunk (the others run at the same time).
-                    let [d, pl, i] = self.chunk_times[0];
-                    self.timers.deliver += d;
-                    self.timers.plasticity += pl;
-                    self.timers.integrate += i;
-                }
+                // The stages of the first chunk (the others run at the same time).
+                self.chunk_times[0]
             }
+        };
+        if self.timers.enabled {
+            let [d, pl, i] = times;
+            self.timers.deliver += d;
+            self.timers.plasticity += pl;
+            self.timers.integrate += i;
         }
-        self.timers.add_other(
-            t0,
-            (self.timers.deliver - d0) + (self.timers.plasticity - p0) + (self.timers.integrate - i0),
-        );
-        let t1 = self.timers.start();
-        self.gather(k);
-        self.net.step = k;
-        self.timers.add_gather(t1);
     }
 
     fn apply_drives(&mut self, k: u64) {
@@ -634,7 +664,10 @@ impl Simulation {
             }
         }
         if self.comm.size() > 1 && k.is_multiple_of(self.slice) {
-            self.exchange(k);
+            self.exchange_start(k);
+            if !(self.overlap && self.defer) {
+                self.exchange_finish();
+            }
         }
         if self.net.traces.is_empty() {
             return;
@@ -656,9 +689,8 @@ impl Simulation {
         }
     }
 
-    /// Exchange the spikes of the slice ending at step k: afterwards `hist` holds every rank's
-    /// spikes of those steps, in ascending order (the ranks own ascending neuron ranges).
-    fn exchange(&mut self, k: u64) {
+    /// Start exchanging the spikes of the slice ending at step k (see `exchange_finish`).
+    fn exchange_start(&mut self, k: u64) {
         let h = self.hist.len() as u64;
         let m = self.slice;
         let x = &mut self.xchg;
@@ -673,7 +705,19 @@ impl Simulation {
                 x.send.extend_from_slice(l);
             }
         }
-        self.comm.all_gather(&x.header, &mut x.headers, &x.send, &mut x.counts, &mut x.out);
+        self.comm.all_gather_start(&x.header, &x.send);
+        self.pending = Some(k);
+    }
+
+    /// Finish the exchange in flight: afterwards `hist` holds every rank's spikes of its slice,
+    /// in ascending order (the ranks own ascending neuron ranges).
+    fn exchange_finish(&mut self) {
+        let Some(k) = self.pending.take() else { return };
+        let h = self.hist.len() as u64;
+        let m = self.slice;
+        let x = &mut self.xchg;
+        self.comm
+            .all_gather_finish(&x.header, &x.send, &mut x.headers, &mut x.counts, &mut x.out);
         let hl = x.header.len();
         for step in k + 1 - m..=k {
             for &p in &self.integrated {
@@ -801,6 +845,19 @@ impl RowSplits {
     }
 }
 
+/// What a chunk does in one call of [`Ctx::process_chunk`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The whole step: deliver, drive, integrate, threshold.
+    All,
+    /// Integrate and threshold only; `Deliver` follows. Only for populations that add the inputs
+    /// arriving at step k after integrating (sparse CUBA input): their membrane at step k does
+    /// not depend on them, so delivering after the threshold changes nothing.
+    Integrate,
+    /// Deliver and add the inputs arriving at step k, after `Integrate`.
+    Deliver,
+}
+
 /// Ring entries written since last read, per receptor and slot (sparse populations only).
 type Touched = [Vec<Vec<u32>>; 2];
 
@@ -905,13 +962,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Deliver, drive and integrate chunk `c`; returns (deliver, integrate) seconds when timed.
+    /// Deliver, drive and integrate chunk `c` (the parts `phase` asks for); returns (deliver,
+    /// plasticity, integrate) seconds when timed.
     ///
     /// # Safety
     /// Chunks must be processed at most once each per step and their neuron ranges must be
     /// disjoint (they are: `ranges` partitions every population). Only the network's read-only parts
     /// (projections, drives) are read through `self.net`.
-    unsafe fn process_chunk(&self, c: usize, out: &mut [Vec<u32>], touched: &mut [Touched]) -> [f64; 3] {
+    unsafe fn process_chunk(&self, c: usize, phase: Phase, out: &mut [Vec<u32>], touched: &mut [Touched]) -> [f64; 3] {
         let net = &*self.net;
         let k = self.k;
         // The spikes delivered now are those of step σ = k - slice (every rank's, see `gather`).
@@ -924,8 +982,11 @@ impl<'a> Ctx<'a> {
             empty
         };
         let (mut t_deliver, mut t_plastic, mut t_integrate) = (0.0, 0.0, 0.0);
+        let (deliver, integrate) = (phase != Phase::Integrate, phase != Phase::Deliver);
         for (p, raw) in self.pops.iter().enumerate() {
-            out[p].clear();
+            if integrate {
+                out[p].clear();
+            }
             if matches!(raw.model, RawModel::Source) {
                 continue;
             }
@@ -936,7 +997,7 @@ impl<'a> Ctx<'a> {
             let full = lo == 0 && hi as usize == raw.n;
             let t0 = self.timed.then(Instant::now);
             // 1. Deliver the spikes of step σ.
-            for &pi in &self.onto[p] {
+            for &pi in self.onto[p].iter().filter(|_| deliver) {
                 let pr = &net.projections[pi];
                 let ring = match pr.receptor {
                     Kind::Excitatory => raw.ring_e,
@@ -1022,7 +1083,7 @@ impl<'a> Ctx<'a> {
             let slot_k = (((k % raw.ring_slots) as usize) * raw.n) + lo as usize;
             let len = (hi - lo) as usize;
             // 2. Poisson drive of step k, block by block from the blocks' streams.
-            for &di in &self.poisson_onto[p] {
+            for &di in self.poisson_onto[p].iter().filter(|_| integrate) {
                 let d = &net.drives.poisson[di];
                 let ring = match d.receptor {
                     Kind::Excitatory => raw.ring_e,
@@ -1060,7 +1121,7 @@ impl<'a> Ctx<'a> {
             // re-reads the membrane potentials from L1.
             const SUB: usize = 512;
             let mut a = 0;
-            while a < len {
+            while integrate && a < len {
                 let b = (a + SUB).min(len);
                 let at = lo as usize + a;
                 let n = b - a;
@@ -1090,7 +1151,7 @@ impl<'a> Ctx<'a> {
                 }
                 a = b;
             }
-            if let (true, RawModel::Cuba(_, ie, ii)) = (self.sparse[p], &raw.model) {
+            if let (true, true, RawModel::Cuba(_, ie, ii)) = (deliver, self.sparse[p], &raw.model) {
                 // The inputs arriving at step k, after propagation (as `lif_cuba::step` adds
                 // them): only the entries deliveries wrote, which are then cleared.
                 let slot = (k % raw.ring_slots) as usize;

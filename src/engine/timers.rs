@@ -15,7 +15,8 @@ pub struct Timers {
     pub integrate: f64,
     /// Plasticity updates.
     pub plasticity: f64,
-    /// Gathering spikes, statistics, spike sources.
+    /// Gathering spikes, statistics, spike sources; with several ranks, the spike exchange (the
+    /// wait for it, where it overlaps integration).
     pub gather: f64,
     /// Recording.
     pub record: f64,
