@@ -110,15 +110,12 @@ pub struct Simulation {
     status_all: u32,
     /// Reused exchange buffers.
     xchg: Exchange,
-    /// Every integrated population applies its inputs after integrating (sparse CUBA input), so
-    /// a step can integrate before the previous slice's exchange completes: with several ranks,
-    /// `run` starts each exchange non-blocking and finishes it after the next step's
-    /// integration ([`Phase`]).
-    overlap: bool,
-    /// Every integrated population adds its inputs after integrating, so steps run as
-    /// [`Phase::IntegrateThenDeliver`].
+    /// Every integrated population adds its inputs after integrating (sparse CUBA input), so
+    /// steps run as [`Phase::IntegrateThenDeliver`], and with several ranks a step can integrate
+    /// before the previous slice's exchange completes: `run` starts each exchange non-blocking
+    /// and finishes it between the next step's [`Phase::Integrate`] and [`Phase::Deliver`].
     integrate_first: bool,
-    /// Exchanges start non-blocking (inside `run`, with `overlap`).
+    /// Exchanges start non-blocking (inside the several-rank loop of `run`, with `integrate_first`).
     defer: bool,
     /// The step whose exchange is in flight.
     pending: Option<u64>,
@@ -319,9 +316,7 @@ impl Simulation {
             .collect();
         let stats = net.populations.iter().map(|p| SpikeStats::new(p.size)).collect();
         let integrate_first = integrated.iter().all(|&p| sparse[p]);
-        let overlap = comm.size() > 1 && integrate_first;
         Ok(Simulation {
-            overlap,
             integrate_first,
             defer: false,
             pending: None,
@@ -671,7 +666,7 @@ impl Simulation {
         }
         if self.comm.size() > 1 && k.is_multiple_of(self.slice) {
             self.exchange_start(k);
-            if !(self.overlap && self.defer) {
+            if !(self.integrate_first && self.defer) {
                 self.exchange_finish();
             }
         }
@@ -866,8 +861,8 @@ enum Phase {
     Deliver,
     /// `Integrate`, then `Deliver`: the whole step where every population allows it. A thread
     /// then starts on its own neurons' state instead of the spike lists the main thread has
-    /// just written (40k neurons on 2 threads, 16-core VM, medians of 5: 0.251 s against 0.290 s
-    /// in the order of `All`; same results).
+    /// just written (40k neurons on 2 threads, 16-core VM: 0.251 s against 0.290 s and 0.282 s
+    /// against 0.291 s in the order of `All`, medians of 5 and 7; same results).
     IntegrateThenDeliver,
 }
 
