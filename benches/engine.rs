@@ -8,6 +8,10 @@ use hebb::engine::Simulation;
 use hebb::io::NullRecorder;
 use std::sync::atomic::AtomicBool;
 
+/// The allocator of the `hebb` binary, so that these figures are those of `hebb bench`.
+#[global_allocator]
+static ALLOC: hebb::alloc::StaggeredAlloc = hebb::alloc::StaggeredAlloc::new();
+
 fn model(name: &str) -> hebb::spec::ModelSpec {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
     hebb::spec::load(&p, &[]).unwrap().0

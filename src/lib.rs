@@ -31,6 +31,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod analysis;
 pub mod build;
 pub mod cli;

@@ -3,6 +3,10 @@
 
 use clap::Parser;
 
+/// Large arrays start at staggered offsets within the page (see `hebb::alloc`).
+#[global_allocator]
+static ALLOC: hebb::alloc::StaggeredAlloc = hebb::alloc::StaggeredAlloc::new();
+
 fn main() {
     // Like other Unix tools, end quietly when the reader of our output goes away (`hebb analyze
     // DIR | head`) instead of panicking on a failed print.
