@@ -45,22 +45,24 @@ pub(crate) struct EventCtx<'a> {
     pub full: bool,
 }
 
-/// Presynaptic events and transmission. `slot` is the ring slot of step sigma + d.
+/// Presynaptic events and transmission. `slot` is the ring slot of step sigma + d; `seen`, when
+/// given, receives the target of every write into it (the touched list of a population whose
+/// inputs are applied sparsely).
 ///
 /// # Safety
 /// `ptrs` must point to the projection's weights (and state, if any); the chunk must own targets
 /// `lo..hi` exclusively and `slot` must be valid for the postsynaptic population.
-pub(crate) unsafe fn pre_events(c: &EventCtx, ptrs: PlasticPtrs, spikes: &[u32], slot: *mut f32) {
+pub(crate) unsafe fn pre_events(c: &EventCtx, ptrs: PlasticPtrs, spikes: &[u32], slot: *mut f32, seen: Option<&mut Vec<u32>>) {
     match &c.pl.rule {
         Rule::PairStdp(r) => match r.additive_all_to_all() {
             // The commonest rule: one multiply-add per event (bit-identical to `on_pre`).
-            Some((_, am, lo, hi)) => pre_loop(c, ptrs, spikes, slot, move |w, _, post, _, _| {
+            Some((_, am, lo, hi)) => pre_loop(c, ptrs, spikes, slot, seen, move |w, _, post, _, _| {
                 ((w as f64 - am * post[0]) as f32).max(lo).min(hi)
             }),
-            None => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+            None => pre_loop(c, ptrs, spikes, slot, seen, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
         },
-        Rule::TripletStdp(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
-        Rule::Vogels(r) => pre_loop(c, ptrs, spikes, slot, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+        Rule::TripletStdp(r) => pre_loop(c, ptrs, spikes, slot, seen, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
+        Rule::Vogels(r) => pre_loop(c, ptrs, spikes, slot, seen, |w, a, b, e, s| r.on_pre(w, a, b, e, s)),
     }
 }
 
@@ -110,9 +112,30 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
     ptrs: PlasticPtrs,
     spikes: &[u32],
     slot: *mut f32,
+    mut seen: Option<&mut Vec<u32>>,
     f: F,
 ) {
     let (pl, pr, tp, tq, sigma) = (c.pl, c.pr, c.pre_set, c.post_set, c.sigma);
+    if let Some((xp, gp, xq, gq)) = fast_traces(c) {
+        // One trace on each side, read directly (the arithmetic of `TraceSet::read`), no
+        // elapsed time: the general loop below would look up the trace kinds and the last
+        // spike times of both sides at every synapse.
+        let mut dummy = 0.0f32;
+        for &j in spikes {
+            let x_pre = [*xp.get_unchecked(j as usize) * gp];
+            let r = pr.row_in(j as usize, c.lo, c.hi, c.full);
+            if let Some(list) = seen.as_deref_mut() {
+                list.extend_from_slice(pr.targets.get_unchecked(r.clone()));
+            }
+            for s in r {
+                let i = *pr.targets.get_unchecked(s) as usize;
+                let w = f(*ptrs.w.add(s), &x_pre, &[*xq.get_unchecked(i) * gq], 0.0, &mut dummy);
+                *ptrs.w.add(s) = w;
+                *slot.add(i) += w;
+            }
+        }
+        return;
+    }
     let (np, nq) = (pl.pre_read.len(), pl.post_read.len());
     let since = pl.enabled_since;
     let has_state = !pl.state.is_empty();
@@ -125,7 +148,11 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
             pre_r[x] = tp.read(q, j, sigma);
         }
         let last_pre = nz(tp.last[j]).max(since);
-        for s in pr.row_in(j, c.lo, c.hi, c.full) {
+        let r = pr.row_in(j, c.lo, c.hi, c.full);
+        if let Some(list) = seen.as_deref_mut() {
+            list.extend_from_slice(&pr.targets[r.clone()]);
+        }
+        for s in r {
             let i = *pr.targets.get_unchecked(s) as usize;
             for (x, &q) in pl.post_read.iter().enumerate() {
                 post_r[x] = tq.read(q, i, sigma);

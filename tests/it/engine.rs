@@ -105,33 +105,39 @@ fn same_seed_same_raster_for_any_thread_count() {
     assert_eq!(a, raster(&p, 3, 3, &sets));
 }
 
-/// A CUBA population fed only by static projections applies its inputs sparsely (only the ring
-/// entries that deliveries wrote); any Poisson drive switches it to the dense path. A drive of
-/// rate 0 adds nothing, so both paths must give the same spikes and membrane traces, bit for bit,
-/// with constant and with per-synapse delays, on one thread and on several.
+/// A CUBA population fed only through projections, static or plastic, applies its inputs
+/// sparsely (only the ring entries that deliveries wrote); any Poisson drive switches it to the
+/// dense path. A drive of rate 0 adds nothing, so both paths must give the same spikes, membrane
+/// traces and weights, bit for bit, with constant and with per-synapse delays, with and without
+/// STDP, on one thread and on several.
 #[test]
 fn sparse_and_dense_input_paths_agree_bit_for_bit() {
-    let base = std::fs::read_to_string(model_path("cuba.toml")).unwrap();
-    let zero_drive = "\n[[input]]\ntype = \"poisson\"\ntarget = \"exc\"\nrate = 0.0\nweight = 1.0\n\
-                      \n[[input]]\ntype = \"poisson\"\ntarget = \"inh\"\nrate = 0.0\nweight = 1.0\n";
-    let record = base.find("\n[record]").unwrap();
-    let dense = format!("{}{}{}", &base[..record], zero_drive, &base[record..]);
-    for delays in ["", "projection.exc_to_inh.delay={ uniform = { low = 0.1, high = 2.0 } }"] {
-        let load = |text: &str| {
-            let f = tempfile::NamedTempFile::new().unwrap();
-            std::fs::write(f.path(), text).unwrap();
-            let mut sets = vec!["simulation.duration=300.0".to_string()];
-            if !delays.is_empty() {
-                sets.push(delays.to_string());
+    for file in ["cuba.toml", "cuba_stdp.toml"] {
+        let base = std::fs::read_to_string(model_path(file)).unwrap();
+        let zero_drive = "\n[[input]]\ntype = \"poisson\"\ntarget = \"exc\"\nrate = 0.0\nweight = 1.0\n\
+                          \n[[input]]\ntype = \"poisson\"\ntarget = \"inh\"\nrate = 0.0\nweight = 1.0\n";
+        let record = base.find("\n[record]").unwrap();
+        let dense = format!("{}{}{}", &base[..record], zero_drive, &base[record..]);
+        for delays in ["", "projection.exc_to_inh.delay={ uniform = { low = 0.1, high = 2.0 } }"] {
+            let load = |text: &str| {
+                let f = tempfile::NamedTempFile::new().unwrap();
+                std::fs::write(f.path(), text).unwrap();
+                let mut sets = vec!["simulation.duration=300.0".to_string()];
+                if !delays.is_empty() {
+                    sets.push(delays.to_string());
+                }
+                spec::load(f.path(), &sets).unwrap().0
+            };
+            let (ms, md) = (load(&base), load(&dense));
+            for threads in [1, 3] {
+                let ((ss, s), (sd, d)) = (run(&ms, threads), run(&md, threads));
+                let at = format!("{file}, {threads} threads, delays {delays:?}");
+                assert!(s.data.spikes[0].len() > 500, "the network is active");
+                assert_eq!(s.data.spikes, d.data.spikes, "spikes, {at}");
+                assert_eq!(s.data.state, d.data.state, "state, {at}");
+                let weights = |sim: &hebb::engine::Simulation| sim.net().projections.iter().map(|p| p.weights.clone()).collect::<Vec<_>>();
+                assert_eq!(weights(&ss), weights(&sd), "weights, {at}");
             }
-            spec::load(f.path(), &sets).unwrap().0
-        };
-        let (ms, md) = (load(&base), load(&dense));
-        for threads in [1, 3] {
-            let (s, d) = (run(&ms, threads).1.data, run(&md, threads).1.data);
-            assert!(s.spikes[0].len() > 500, "the network is active");
-            assert_eq!(s.spikes, d.spikes, "spikes, {threads} threads, delays {delays:?}");
-            assert_eq!(s.state, d.state, "state, {threads} threads, delays {delays:?}");
         }
     }
 }
