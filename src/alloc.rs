@@ -3,17 +3,17 @@
 //!
 //! The neuron update streams several arrays of the same length in lockstep (`v`, `i_exc`,
 //! `i_inh`, the refractory counters, the input slots of the ring), reading and writing element i
-//! of each in the same iteration. glibc serves every block from 128 KiB on with its own `mmap`, so
-//! all these arrays start at the same offset (16 bytes) into a page: element i of every array has
-//! the same low 12 address bits. The core then sees false store-to-load dependencies between them
+//! of each in the same iteration. glibc serves large blocks with their own `mmap` (from 128 KiB
+//! on, a threshold that rises after large blocks are freed), so these arrays start at the same
+//! offset (16 bytes) into a page: element i of every array has the same low 12 address bits. The core then sees false store-to-load dependencies between them
 //! (4K aliasing) and they compete for the same L1 sets. This allocator gives every block of at
-//! least [`STAGGER_FROM`] bytes a different start within the page: it allocates 4 KiB more and
-//! moves the start by a multiple of 64 bytes that changes from block to block.
+//! least [`STAGGER_FROM`] bytes a different start within the page: it allocates 4160 bytes more
+//! and moves the start by a multiple of 64 bytes that changes from block to block.
 //!
-//! Measured on the 2-core host (CUBA K=80, one thread, medians of alternating runs; README "Where
-//! hebb's time goes"): 40k neurons 0.258 -> 0.217 s per simulated second, 100k neurons 0.37 ->
-//! 0.275 s per 0.5 s. Which offset a block gets depends on the order of allocation, never on the
-//! results, which stay bit-identical.
+//! Measured on the 2-core host (CUBA K=80, one thread, 0.5 s, medians of 7 alternating runs;
+//! ARCHITECTURE.md, "Memory layout"): 40k neurons 0.139 -> 0.116 s, 100k neurons 0.375 -> 0.292 s;
+//! 4k, whose arrays come from malloc's heap, unchanged. Which offset a block gets depends on the
+//! order of allocation, never on the results, which stay bit-identical.
 //!
 //! Blocks below [`STAGGER_FROM`] bytes, and blocks asking for an alignment above 64 bytes, go to
 //! the system allocator unchanged.
@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Blocks from this size on are staggered, bytes. Smaller blocks come from malloc's heap, where
 /// they are not page-aligned anyway.
 pub const STAGGER_FROM: usize = 64 << 10;
-/// The span of the offsets (one page), bytes; also the extra memory per staggered block.
+/// The span of the offsets (one page), bytes; a staggered block costs `SPAN + LINE` more.
 const SPAN: usize = 4096;
 /// The offsets are multiples of a cache line.
 const LINE: usize = 64;
@@ -46,8 +46,8 @@ impl StaggeredAlloc {
         if layout.size() < STAGGER_FROM || layout.align() > LINE {
             return None;
         }
-        // Alignment 16 (malloc's own), so that zeroed blocks come from calloc, which knows
-        // that fresh pages are zero; one more line to align the start within the block.
+        // Alignment 16 (malloc's own on x86-64 and aarch64), so that zeroed blocks come from
+        // calloc, which knows that fresh pages are zero; one more line to align the start.
         Layout::from_size_align(layout.size().checked_add(SPAN + LINE)?, 16).ok()
     }
 
@@ -58,14 +58,15 @@ impl StaggeredAlloc {
     unsafe fn stagger(&self, base: *mut u8) -> *mut u8 {
         // 1..=63 lines, stepping by 29 lines (coprime with 63), so that consecutive blocks (the
         // arrays of one population are allocated together) land far apart within the page.
-        let k = self.next.fetch_add(1, Ordering::Relaxed);
-        let offset = (k * 29 % (SPAN / LINE - 1) + 1) * LINE;
+        let lines = SPAN / LINE - 1;
+        let k = self.next.fetch_add(1, Ordering::Relaxed) % lines;
+        let offset = (k * 29 % lines + 1) * LINE;
         let start = (base as usize + offset).next_multiple_of(LINE);
         // SAFETY: start - base is at most offset + 63 < SPAN + LINE, the block's extra room, and at
         // least one line, so the word before `start` lies inside the block.
         unsafe {
             let p = base.add(start - base as usize);
-            p.cast::<usize>().sub(1).write(base as usize);
+            p.cast::<*mut u8>().sub(1).write(base);
             p
         }
     }
@@ -108,7 +109,7 @@ unsafe impl GlobalAlloc for StaggeredAlloc {
         match Self::outer(layout) {
             None => unsafe { System.dealloc(ptr, layout) },
             Some(outer) => unsafe {
-                let base = ptr.cast::<usize>().sub(1).read() as *mut u8;
+                let base = ptr.cast::<*mut u8>().sub(1).read();
                 System.dealloc(base, outer)
             },
         }
@@ -146,7 +147,7 @@ mod tests {
             let p = unsafe { a.alloc(l) };
             assert!(!p.is_null() && (p as usize).is_multiple_of(LINE));
             // The distance from the start of the outer block (stored in the word before p).
-            offsets.push(p as usize - unsafe { p.cast::<usize>().sub(1).read() });
+            offsets.push(p as usize - unsafe { p.cast::<*mut u8>().sub(1).read() } as usize);
             blocks.push(p);
         }
         offsets.sort();
