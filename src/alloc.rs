@@ -5,8 +5,9 @@
 //! `i_inh`, the refractory counters, the input slots of the ring), reading and writing element i
 //! of each in the same iteration. glibc serves large blocks with their own `mmap` (from 128 KiB
 //! on, a threshold that rises after large blocks are freed), so these arrays start at the same
-//! offset (16 bytes) into a page: element i of every array has the same low 12 address bits. The core then sees false store-to-load dependencies between them
-//! (4K aliasing) and they compete for the same L1 sets. This allocator gives every block of at
+//! offset (16 bytes) into a page: element i of every array has the same low 12 address bits. The
+//! core then sees false store-to-load dependencies between them (4K aliasing) and they compete
+//! for the same L1 sets. This allocator gives every block of at
 //! least [`STAGGER_FROM`] bytes a different start within the page: it allocates 4160 bytes more
 //! and moves the start by a multiple of 64 bytes that changes from block to block.
 //!
