@@ -52,6 +52,23 @@ impl StaggeredAlloc {
         Layout::from_size_align(layout.size().checked_add(SPAN + LINE)?, 16).ok()
     }
 
+    /// A block from `system` (the system allocator's `alloc` or `alloc_zeroed`), staggered when
+    /// it is large.
+    ///
+    /// # Safety
+    /// As for [`GlobalAlloc::alloc`].
+    unsafe fn alloc_with(&self, layout: Layout, system: unsafe fn(&System, Layout) -> *mut u8) -> *mut u8 {
+        let Some(outer) = Self::outer(layout) else {
+            return unsafe { system(&System, layout) };
+        };
+        let base = unsafe { system(&System, outer) };
+        if base.is_null() {
+            base
+        } else {
+            unsafe { self.stagger(base) }
+        }
+    }
+
     /// Move the start of a fresh outer block to its offset and remember the block.
     ///
     /// # Safety
@@ -83,27 +100,11 @@ impl Default for StaggeredAlloc {
 // with; a staggered block stores its outer start in the word before the pointer handed out.
 unsafe impl GlobalAlloc for StaggeredAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let Some(outer) = Self::outer(layout) else {
-            return unsafe { System.alloc(layout) };
-        };
-        let base = unsafe { System.alloc(outer) };
-        if base.is_null() {
-            base
-        } else {
-            unsafe { self.stagger(base) }
-        }
+        unsafe { self.alloc_with(layout, <System as GlobalAlloc>::alloc) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let Some(outer) = Self::outer(layout) else {
-            return unsafe { System.alloc_zeroed(layout) };
-        };
-        let base = unsafe { System.alloc_zeroed(outer) };
-        if base.is_null() {
-            base
-        } else {
-            unsafe { self.stagger(base) }
-        }
+        unsafe { self.alloc_with(layout, <System as GlobalAlloc>::alloc_zeroed) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
