@@ -23,7 +23,7 @@
 //! word stops everyone (no hang).
 //!
 //! The default build has only [`Local`] (one process); the cargo feature `mpi` adds
-//! [`mpi::MpiComm`] over the `mpi` crate (Open MPI).
+//! `mpi::MpiComm` over the `mpi` crate (Open MPI).
 
 use crate::rng::BLOCK;
 

@@ -110,8 +110,8 @@ pub struct Simulation {
     status_all: u32,
     /// Reused exchange buffers.
     xchg: Exchange,
-    /// Every integrated population adds its inputs after integrating (sparse CUBA input), so
-    /// steps run as [`Phase::IntegrateThenDeliver`], and with several ranks a step can integrate
+    /// Every integrated population adds its inputs after integrating (sparse CUBA input) and
+    /// nothing is plastic, so steps run as [`Phase::IntegrateThenDeliver`], and with several ranks a step can integrate
     /// before the previous slice's exchange completes: `run` starts each exchange non-blocking
     /// and finishes it between the next step's [`Phase::Integrate`] and [`Phase::Deliver`].
     integrate_first: bool,
@@ -1212,7 +1212,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// How many spikes ahead delivery asks for a row (see [`Projection::prefetch_row`]); the row
+/// How many spikes ahead delivery asks for a row (see [`Projection::prefetch_part`]); the row
 /// pointers are asked for twice as far ahead, so that the row's address is known in time.
 const PREFETCH_AHEAD: usize = 4;
 

@@ -192,18 +192,7 @@ pub fn propagate(
     v_ext: Option<&[f64]>,
     v_th: f64,
 ) -> bool {
-    // Two monomorphised loops rather than an `Option` looked up per neuron, which would keep the
-    // loop from vectorising; without external input the constant part is computed once.
-    match v_ext {
-        None => {
-            let a = c.one_minus_p_vv * c.v_rest;
-            update::<false>(c, v, ie, ii, refr, &mut [], &mut [], |_| a, v_th)
-        }
-        Some(x) => {
-            let x = &x[..v.len()];
-            update::<false>(c, v, ie, ii, refr, &mut [], &mut [], |i| c.one_minus_p_vv * (c.v_rest + x[i]), v_th)
-        }
-    }
+    with_drive::<false>(c, v, ie, ii, refr, &mut [], &mut [], v_ext, v_th)
 }
 
 /// Advance neurons `lo..hi` by one step; inputs arriving now are in `in_exc`/`in_inh` (read and
@@ -222,14 +211,33 @@ pub fn step(
     v_ext: Option<&[f64]>,
     v_th: f64,
 ) -> bool {
+    with_drive::<true>(c, v, ie, ii, refr, in_exc, in_inh, v_ext, v_th)
+}
+
+/// [`update`] with the constant part of the drive: two monomorphised loops rather than an
+/// `Option` looked up per neuron, which would keep the loop from vectorising; without external
+/// input the constant part is computed once.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn with_drive<const INPUTS: bool>(
+    c: &LifCubaConsts,
+    v: &mut [f64],
+    ie: &mut [f64],
+    ii: &mut [f64],
+    refr: &mut [u16],
+    in_exc: &mut [f32],
+    in_inh: &mut [f32],
+    v_ext: Option<&[f64]>,
+    v_th: f64,
+) -> bool {
     match v_ext {
         None => {
             let a = c.one_minus_p_vv * c.v_rest;
-            update::<true>(c, v, ie, ii, refr, in_exc, in_inh, |_| a, v_th)
+            update::<INPUTS>(c, v, ie, ii, refr, in_exc, in_inh, |_| a, v_th)
         }
         Some(x) => {
             let x = &x[..v.len()];
-            update::<true>(c, v, ie, ii, refr, in_exc, in_inh, |i| c.one_minus_p_vv * (c.v_rest + x[i]), v_th)
+            update::<INPUTS>(c, v, ie, ii, refr, in_exc, in_inh, |i| c.one_minus_p_vv * (c.v_rest + x[i]), v_th)
         }
     }
 }

@@ -131,7 +131,7 @@ impl Projection {
         }
     }
 
-    /// Ask the cache for the row pointers of row `j` (the first stage of [`Self::prefetch_row`]).
+    /// Ask the cache for the row pointers of row `j` (asked for before [`Self::prefetch_part`], so that the row's bounds are known in time).
     #[inline(always)]
     pub fn prefetch_row_ptr(&self, j: usize) {
         prefetch_range(&self.row_ptr, j..j + 2);
