@@ -260,6 +260,11 @@ pub struct RunArgs {
     /// Threads (0 = automatic: 1 below 20000 neurons, all cores above). Results do not depend on it.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
+    /// Pin each thread to its own CPU (the first of those this process may use, as
+    /// `OMP_PROC_BIND=close`); faster on a machine to yourself, slower when other programs need
+    /// those CPUs.
+    #[arg(long)]
+    pub bind_threads: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -280,6 +285,9 @@ pub struct BenchArgs {
     /// Threads.
     #[arg(long, short = 'j', default_value_t = 1)]
     pub threads: usize,
+    /// Pin each thread to its own CPU (see `hebb run --bind-threads`).
+    #[arg(long)]
+    pub bind_threads: bool,
     /// Also time runs that stream all spikes to HDF5 (in a temporary directory), interleaved with
     /// runs that record nothing, and report the overhead.
     #[arg(long)]
@@ -287,6 +295,26 @@ pub struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Pin the simulation's threads when asked (`--bind-threads`); a warning, not an error, when
+/// there are fewer CPUs to pin to than threads.
+fn bind_threads(sim: &mut Simulation, on: bool) -> Result<()> {
+    if !on {
+        return Ok(());
+    }
+    match sim.bind_threads() {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            eprintln!(
+                "warning: --bind-threads: fewer CPUs available to this process than its {} thread(s) (or no thread \
+                 pinning on this platform); threads left unpinned",
+                sim.threads()
+            );
+            Ok(())
+        }
+        Err(e) => Err(Error::Usage(format!("--bind-threads: cannot pin the threads to CPUs: {e}"))),
+    }
 }
 
 /// Execute a parsed command line.
@@ -415,6 +443,7 @@ fn run(a: RunArgs) -> Result<()> {
     let net = build::build(&model)?;
     let construction_s = t0.elapsed().as_secs_f64();
     let mut sim = Simulation::new(net, a.threads)?;
+    bind_threads(&mut sim, a.bind_threads)?;
     sim.set_timings(a.timings);
     let steps = model.steps();
     let requested = model.simulation.duration;
@@ -759,6 +788,7 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
     let net = agree(&*comm, built)?;
     let construction_s = t0.elapsed().as_secs_f64();
     let mut sim = Simulation::with_comm(net, a.threads, comm)?;
+    bind_threads(&mut sim, a.bind_threads)?;
     sim.set_timings(a.timings);
     let steps = model.steps();
     let requested = model.simulation.duration;
@@ -1006,6 +1036,7 @@ fn bench(a: BenchArgs) -> Result<()> {
                 build_s.push(t0.elapsed().as_secs_f64());
             }
             let mut sim = Simulation::new(net, a.threads)?;
+            bind_threads(&mut sim, a.bind_threads)?;
             let stop = std::sync::atomic::AtomicBool::new(false);
             if recording {
                 crate::io::prepare_out_dir(&tmp, true)?;

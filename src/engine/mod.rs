@@ -38,43 +38,73 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 pub use timers::Timers;
 
+/// One neuron's spike statistics and out-degree, in one 32-byte record: counting a spike
+/// touches one cache line (five, when they were separate arrays).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(32))]
+pub struct NeuronStats {
+    /// Step of the last spike (u64::MAX: none yet).
+    pub last: u64,
+    /// Sum of inter-spike intervals, steps.
+    pub isi_sum: f64,
+    /// Sum of squared inter-spike intervals, steps².
+    pub isi_sq: f64,
+    /// Spikes.
+    pub count: u32,
+    /// Synapses leaving the neuron, over all ranks (its synaptic events per spike).
+    pub out_degree: u32,
+}
+
 /// Per-population spike statistics, updated at every spike.
 #[derive(Clone, Debug, Default)]
 pub struct SpikeStats {
-    /// Spikes per neuron.
-    pub count: Vec<u32>,
-    /// Step of the last spike (u64::MAX: none yet).
-    pub last: Vec<u64>,
-    /// Sum of inter-spike intervals, steps.
-    pub isi_sum: Vec<f64>,
-    /// Sum of squared inter-spike intervals, steps².
-    pub isi_sq: Vec<f64>,
+    /// Per neuron.
+    pub neurons: Vec<NeuronStats>,
 }
 
 impl SpikeStats {
-    fn new(n: usize) -> Self {
+    fn new(out_degree: &[u32]) -> Self {
+        let neuron = |&d: &u32| NeuronStats {
+            last: u64::MAX,
+            isi_sum: 0.0,
+            isi_sq: 0.0,
+            count: 0,
+            out_degree: d,
+        };
         SpikeStats {
-            count: vec![0; n],
-            last: vec![u64::MAX; n],
-            isi_sum: vec![0.0; n],
-            isi_sq: vec![0.0; n],
+            neurons: out_degree.iter().map(neuron).collect(),
         }
+    }
+
+    /// Spikes of neuron i.
+    pub fn count(&self, i: usize) -> u32 {
+        self.neurons[i].count
+    }
+
+    /// Spikes per neuron.
+    pub fn counts(&self) -> Vec<u32> {
+        self.neurons.iter().map(|n| n.count).collect()
+    }
+
+    /// Step of neuron i's last spike, if any.
+    pub fn last(&self, i: usize) -> Option<u64> {
+        Some(self.neurons[i].last).filter(|&l| l != u64::MAX)
     }
 
     /// Total spikes.
     pub fn total(&self) -> u64 {
-        self.count.iter().map(|&c| c as u64).sum()
+        self.neurons.iter().map(|n| n.count as u64).sum()
     }
 
     /// Mean over neurons with at least two intervals of the ISI coefficient of variation.
     pub fn mean_cv(&self) -> Option<f64> {
         let mut acc = 0.0;
         let mut n = 0usize;
-        for i in 0..self.count.len() {
-            let m = self.count[i] as f64 - 1.0;
+        for s in &self.neurons {
+            let m = s.count as f64 - 1.0;
             if m >= 2.0 {
-                let mean = self.isi_sum[i] / m;
-                let var = (self.isi_sq[i] / m - mean * mean).max(0.0) * m / (m - 1.0);
+                let mean = s.isi_sum / m;
+                let var = (s.isi_sq / m - mean * mean).max(0.0) * m / (m - 1.0);
                 if mean > 0.0 {
                     acc += var.sqrt() / mean;
                     n += 1;
@@ -93,6 +123,8 @@ pub struct Simulation {
     net: Network,
     threads: usize,
     team: Option<team::Team>,
+    /// Threads pinned to CPUs (see [`Simulation::bind_threads`]).
+    binding: Option<team::Binding>,
     /// ranges[pop][chunk] = (lo, hi), inside the neurons this rank owns.
     ranges: Vec<Vec<(u32, u32)>>,
     /// Neurons this rank owns, per population (all of them in one process).
@@ -132,14 +164,12 @@ pub struct Simulation {
     sparse: Vec<bool>,
     /// Per projection: where each chunk's part of every row starts.
     splits: Vec<RowSplits>,
-    /// Per-chunk stage times of the last step (deliver, plasticity, integrate), s.
-    chunk_times: Vec<[f64; 3]>,
+    /// Per-chunk results of the last call (stage times, synaptic events).
+    chunk_out: Vec<ChunkOut>,
     /// Projections onto each population.
     onto: Vec<Vec<usize>>,
     /// Poisson drives onto each population.
     poisson_onto: Vec<Vec<usize>>,
-    /// Sum of out-degrees per neuron, per population (for event counts).
-    out_degree: Vec<Vec<u32>>,
     /// Spike statistics per population.
     pub stats: Vec<SpikeStats>,
     /// Synaptic events delivered (spikes × out-degree).
@@ -250,8 +280,6 @@ impl Simulation {
             .unwrap_or(1);
         let slice = if plastic { 1 } else { min_delay.max(1) as u64 };
         let hist_len = net.traces.iter().map(|t| t.shift as usize).max().unwrap_or(0) + slice as usize + 2;
-        // Fan-out over all ranks, so that the ranks' event counts add up to the single-process count.
-        let out_degree = net.out_degree.clone();
         match net.share {
             s if s == (rank, ranks) => {}
             (0, 1) => {
@@ -313,7 +341,9 @@ impl Simulation {
             .filter(|(_, p)| !p.spec.is_source())
             .map(|(i, _)| i)
             .collect();
-        let stats = net.populations.iter().map(|p| SpikeStats::new(p.size)).collect();
+        // Fan-out over all ranks (taken before this rank drops the others' synapses), so that the
+        // ranks' event counts add up to the single-process count.
+        let stats = net.out_degree.iter().map(|d| SpikeStats::new(d)).collect();
         // Not with plasticity: the traces advance at the end of each step from every rank's
         // spikes, so the exchange cannot be left in flight into the next step.
         let integrate_first = integrated.iter().all(|&p| sparse[p]) && net.traces.is_empty();
@@ -326,10 +356,11 @@ impl Simulation {
             chunk_touched,
             sparse,
             splits,
-            chunk_times: vec![[0.0; 3]; threads],
+            chunk_out: vec![ChunkOut::default(); threads],
             net,
             threads,
             team,
+            binding: None,
             ranges,
             owned,
             integrated,
@@ -341,7 +372,6 @@ impl Simulation {
             synapse_totals: (synapse_totals[0], synapse_totals[1]),
             onto,
             poisson_onto,
-            out_degree,
             stats,
             syn_events: 0,
             timers: Timers::default(),
@@ -404,11 +434,15 @@ impl Simulation {
             return;
         }
         for st in self.stats.iter_mut() {
-            let mut c: Vec<u64> = st.count.iter().map(|&c| c as u64).collect();
+            let mut c: Vec<u64> = st.neurons.iter().map(|n| n.count as u64).collect();
+            let mut sum: Vec<f64> = st.neurons.iter().map(|n| n.isi_sum).collect();
+            let mut sq: Vec<f64> = st.neurons.iter().map(|n| n.isi_sq).collect();
             self.comm.sum_u64(&mut c);
-            st.count.iter_mut().zip(&c).for_each(|(a, &b)| *a = b as u32);
-            self.comm.sum_f64(&mut st.isi_sum);
-            self.comm.sum_f64(&mut st.isi_sq);
+            self.comm.sum_f64(&mut sum);
+            self.comm.sum_f64(&mut sq);
+            for (i, n) in st.neurons.iter_mut().enumerate() {
+                (n.count, n.isi_sum, n.isi_sq) = (c[i] as u32, sum[i], sq[i]);
+            }
         }
         let mut e = [self.syn_events];
         self.comm.sum_u64(&mut e);
@@ -436,6 +470,18 @@ impl Simulation {
             }
             pl.enabled = on;
         }
+    }
+
+    /// Pin each simulation thread to its own CPU, the w-th of those this process may run on
+    /// (`mpirun --bind-to` or `taskset` choose them); returns false, changing nothing, when there
+    /// are fewer such CPUs than threads. Results do not change; see [`team::Binding`].
+    pub fn bind_threads(&mut self) -> std::io::Result<bool> {
+        self.binding = None;
+        self.binding = match &self.team {
+            Some(team) => team.bind()?,
+            None => team::Binding::new(&[])?,
+        };
+        Ok(self.binding.is_some())
     }
 
     /// Switch stage timers on or off.
@@ -541,6 +587,7 @@ impl Simulation {
         let ctx = Ctx::new(
             &mut self.bufs,
             &mut self.net,
+            &mut self.stats,
             self.slice,
             &self.hist,
             &self.ranges,
@@ -557,20 +604,23 @@ impl Simulation {
                 let out = &mut self.chunk_spikes[0];
                 let touched = &mut self.chunk_touched[0];
                 // SAFETY: one chunk covering every neuron; nothing else accesses the network meanwhile.
-                unsafe { ctx.process_phases(0, phase, out, touched) }
+                let r = unsafe { ctx.process_phases(0, phase, out, touched) };
+                self.syn_events += r.events;
+                r.times
             }
             Some(team) => {
                 let ctx = &ctx;
                 let spikes = SyncPtr(self.chunk_spikes.as_mut_ptr());
                 let touched = SyncPtr(self.chunk_touched.as_mut_ptr());
-                let times = SyncPtr(self.chunk_times.as_mut_ptr());
+                let results = SyncPtr(self.chunk_out.as_mut_ptr());
                 // SAFETY: thread c runs chunk c only (one call per chunk per phase); chunks own
                 // disjoint neuron ranges and their own buffers (see Ctx::process_chunk).
                 team.run(&|c| unsafe {
-                    *times.get().add(c) = ctx.process_phases(c, phase, &mut *spikes.get().add(c), &mut *touched.get().add(c));
+                    *results.get().add(c) = ctx.process_phases(c, phase, &mut *spikes.get().add(c), &mut *touched.get().add(c));
                 });
+                self.syn_events += self.chunk_out.iter().map(|r| r.events).sum::<u64>();
                 // The stages of the first chunk (the others run at the same time).
-                self.chunk_times[0]
+                self.chunk_out[0].times
             }
         };
         if self.timers.enabled {
@@ -651,18 +701,11 @@ impl Simulation {
                 let b = all.partition_point(|&i| i < hi);
                 s.extend_from_slice(&all[a..b]);
             }
-            let st = &mut self.stats[p];
-            let deg = &self.out_degree[p];
-            for &i in s.iter() {
-                let i = i as usize;
-                st.count[i] += 1;
-                if st.last[i] != u64::MAX {
-                    let isi = (k - st.last[i]) as f64;
-                    st.isi_sum[i] += isi;
-                    st.isi_sq[i] += isi * isi;
-                }
-                st.last[i] = k;
-                self.syn_events += deg[i] as u64;
+            if pop.spec.is_source() {
+                // Integrated populations count their spikes in their chunks (`Ctx::count_spikes`).
+                // SAFETY: the pointers come from this population's statistics, borrowed here.
+                let st = StatsRaw(self.stats[p].neurons.as_mut_ptr());
+                self.syn_events += unsafe { st.count(s, k) };
             }
         }
         if self.comm.size() > 1 && k.is_multiple_of(self.slice) {
@@ -771,10 +814,45 @@ struct Exchange {
 struct RawBufs {
     pops: Vec<PopRaw>,
     plastic: Vec<plastic::PlasticPtrs>,
+    stats: Vec<StatsRaw>,
 }
 
-// SAFETY: the raw pointers are rebuilt from `&mut Network` at every step before use.
-unsafe impl Send for RawBufs {}
+/// What a chunk reports from one call of [`Ctx::process_chunk`].
+#[derive(Clone, Copy, Default)]
+struct ChunkOut {
+    /// Deliver, plasticity and integrate seconds (when timed).
+    times: [f64; 3],
+    /// Synaptic events of the spikes the chunk's neurons emitted (spikes × out-degree).
+    events: u64,
+}
+
+/// A raw view of one population's spike statistics: each chunk counts the spikes of its own
+/// neurons where it detects them, instead of the main thread counting all of them between steps.
+#[derive(PartialEq)]
+struct StatsRaw(*mut NeuronStats);
+
+impl StatsRaw {
+    /// Count the spikes `spikes` of step k; returns their synaptic events.
+    ///
+    /// # Safety
+    /// Every id in `spikes` indexes the population; no other thread touches these neurons' entries.
+    #[inline]
+    unsafe fn count(&self, spikes: &[u32], k: u64) -> u64 {
+        let mut events = 0;
+        for &i in spikes {
+            let n = &mut *self.0.add(i as usize);
+            n.count += 1;
+            if n.last != u64::MAX {
+                let isi = (k - n.last) as f64;
+                n.isi_sum += isi;
+                n.isi_sq += isi * isi;
+            }
+            n.last = k;
+            events += n.out_degree as u64;
+        }
+        events
+    }
+}
 
 /// Raw views of one population's mutable state, for the threaded region.
 #[derive(PartialEq)]
@@ -807,6 +885,7 @@ enum RawModel {
 struct Ctx<'a> {
     pops: &'a [PopRaw],
     plastic: &'a [plastic::PlasticPtrs],
+    stats: &'a [StatsRaw],
     net: *const Network,
     slice: u64,
     hist: &'a [Vec<Vec<u32>>],
@@ -878,6 +957,7 @@ impl<'a> Ctx<'a> {
     fn new(
         bufs: &'a mut RawBufs,
         net: &mut Network,
+        stats: &mut [SpikeStats],
         slice: u64,
         hist: &'a [Vec<Vec<u32>>],
         ranges: &'a [Vec<(u32, u32)>],
@@ -948,6 +1028,15 @@ impl<'a> Ctx<'a> {
                 None => bufs.pops.push(raw),
             }
         }
+        bufs.stats.truncate(stats.len());
+        for (i, st) in stats.iter_mut().enumerate() {
+            let raw = StatsRaw(st.neurons.as_mut_ptr());
+            match bufs.stats.get_mut(i) {
+                Some(old) if *old == raw => {}
+                Some(old) => *old = raw,
+                None => bufs.stats.push(raw),
+            }
+        }
         bufs.plastic.clear();
         bufs.plastic.extend(net.projections.iter_mut().map(|pr| match pr.plastic.as_mut() {
             Some(pl) => plastic::PlasticPtrs {
@@ -965,6 +1054,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             pops: &bufs.pops,
             plastic: &bufs.plastic,
+            stats: &bufs.stats,
             net: net as *const Network,
             slice,
             hist,
@@ -983,23 +1073,27 @@ impl<'a> Ctx<'a> {
     ///
     /// # Safety
     /// As for [`Ctx::process_chunk`].
-    unsafe fn process_phases(&self, c: usize, phase: Phase, out: &mut [Vec<u32>], touched: &mut [Touched]) -> [f64; 3] {
+    unsafe fn process_phases(&self, c: usize, phase: Phase, out: &mut [Vec<u32>], touched: &mut [Touched]) -> ChunkOut {
         if phase == Phase::IntegrateThenDeliver {
             let a = self.process_chunk(c, Phase::Integrate, out, touched);
             let b = self.process_chunk(c, Phase::Deliver, out, touched);
-            return [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+            let t = |s: usize| a.times[s] + b.times[s];
+            return ChunkOut {
+                times: [t(0), t(1), t(2)],
+                events: a.events + b.events,
+            };
         }
         self.process_chunk(c, phase, out, touched)
     }
 
-    /// Deliver, drive and integrate chunk `c` (the parts `phase` asks for); returns (deliver,
-    /// plasticity, integrate) seconds when timed.
+    /// Deliver, drive and integrate chunk `c` (the parts `phase` asks for) and count its spikes;
+    /// returns (deliver, plasticity, integrate) seconds when timed and the spikes' synaptic events.
     ///
     /// # Safety
     /// Chunks must be processed at most once each per step and their neuron ranges must be
     /// disjoint (they are: `ranges` partitions every population). Only the network's read-only parts
     /// (projections, drives) are read through `self.net`.
-    unsafe fn process_chunk(&self, c: usize, phase: Phase, out: &mut [Vec<u32>], touched: &mut [Touched]) -> [f64; 3] {
+    unsafe fn process_chunk(&self, c: usize, phase: Phase, out: &mut [Vec<u32>], touched: &mut [Touched]) -> ChunkOut {
         let net = &*self.net;
         let k = self.k;
         // The spikes delivered now are those of step σ = k - slice (every rank's, see `gather`).
@@ -1012,6 +1106,7 @@ impl<'a> Ctx<'a> {
             empty
         };
         let (mut t_deliver, mut t_plastic, mut t_integrate) = (0.0, 0.0, 0.0);
+        let mut events = 0;
         let (deliver, integrate) = (phase != Phase::Integrate, phase != Phase::Deliver);
         for (p, raw) in self.pops.iter().enumerate() {
             if integrate {
@@ -1183,6 +1278,10 @@ impl<'a> Ctx<'a> {
                 }
                 a = b;
             }
+            if integrate {
+                // SAFETY: `out[p]` holds this step's spikes of the chunk's own neurons.
+                events += self.stats[p].count(&out[p], k);
+            }
             if let (true, true, RawModel::Cuba(_, ie, ii)) = (deliver, self.sparse[p], &raw.model) {
                 // The inputs arriving at step k, after propagation (as `lif_cuba::step` adds
                 // them): only the entries deliveries wrote, which are then cleared.
@@ -1208,7 +1307,10 @@ impl<'a> Ctx<'a> {
             }
         }
         // Plasticity ran inside the delivery loop: report it apart.
-        [t_deliver - t_plastic, t_plastic, t_integrate]
+        ChunkOut {
+            times: [t_deliver - t_plastic, t_plastic, t_integrate],
+            events,
+        }
     }
 }
 

@@ -66,6 +66,13 @@ impl Team {
         Ok(Team { shared, workers })
     }
 
+    /// Pin thread w of the team (0: the caller) to the w-th of the CPUs this process may run on;
+    /// see [`Binding`].
+    pub fn bind(&self) -> std::io::Result<Option<Binding>> {
+        let handles: Vec<_> = self.workers.iter().map(|(h, _)| h).collect();
+        Binding::new(&handles)
+    }
+
     /// Run `f(0)` on this thread and `f(w)` on worker `w` for every worker; return when all are done.
     pub fn run(&self, f: &(dyn Fn(usize) + Sync)) {
         let sh = &*self.shared;
@@ -142,6 +149,74 @@ impl Drop for Team {
         for (h, t) in self.workers.drain(..) {
             t.unpark();
             let _ = h.join();
+        }
+    }
+}
+
+/// Threads pinned to CPUs, like `OMP_PROC_BIND=close` or `mpirun --bind-to core`: each thread
+/// keeps its chunk's state in its own core's caches instead of following the scheduler's moves
+/// (2-vCPU host, CUBA K=80, medians of 6: 40k 0.174 -> 0.165 s, 100k 0.341 -> 0.325 s). Off by
+/// default: two processes that both pinned to the first CPUs would share them. Dropping the
+/// binding gives the calling thread back the CPUs it had (the workers end with their team).
+pub struct Binding {
+    #[cfg(target_os = "linux")]
+    restore: Option<(libc::pthread_t, libc::cpu_set_t)>,
+}
+
+impl Binding {
+    /// Pin the calling thread to the first allowed CPU and `workers[w - 1]` to the w-th; `None`
+    /// when there are fewer allowed CPUs than threads (or no support on this platform).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn new(workers: &[&JoinHandle<()>]) -> std::io::Result<Option<Binding>> {
+        use std::os::unix::thread::JoinHandleExt;
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        // SAFETY: plain libc calls on valid, initialised cpu_set_t values of `size` bytes, for
+        // this thread and for live threads of the team (their handles are borrowed).
+        unsafe {
+            let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, size, &mut allowed) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+            if cpus.len() < workers.len() + 1 {
+                return Ok(None);
+            }
+            let pin = |thread: libc::pthread_t, cpu: usize| {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu, &mut set);
+                match libc::pthread_setaffinity_np(thread, size, &set) {
+                    0 => Ok(()),
+                    e => Err(std::io::Error::from_raw_os_error(e)),
+                }
+            };
+            let me = libc::pthread_self();
+            pin(me, cpus[0])?;
+            let binding = Binding {
+                restore: Some((me, allowed)),
+            };
+            for (w, h) in workers.iter().enumerate() {
+                pin(h.as_pthread_t(), cpus[w + 1])?;
+            }
+            Ok(Some(binding))
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn new(_: &[&JoinHandle<()>]) -> std::io::Result<Option<Binding>> {
+        Ok(None)
+    }
+}
+
+impl Drop for Binding {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some((thread, allowed)) = self.restore.take() {
+            // SAFETY: restores the caller's own mask, and only on the thread that was bound.
+            unsafe {
+                if libc::pthread_equal(thread, libc::pthread_self()) != 0 {
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &allowed);
+                }
+            }
         }
     }
 }

@@ -407,10 +407,10 @@ pub fn run_oja(p: &OjaParams) -> Result<OjaRun> {
     for s in 0..p.samples {
         let nu = p.inputs.sample(&mut rng);
         set_source_rates(sim.net_mut(), 0, nu.as_slice().expect("contiguous"));
-        let before = sim.stats[1].count[0];
+        let before = sim.stats[1].count(0);
         run_steps(&mut sim, steps_per)?;
         if s >= tail_from {
-            tail_spikes += u64::from(sim.stats[1].count[0] - before);
+            tail_spikes += u64::from(sim.stats[1].count(0) - before);
         }
         for _ in 0..sub {
             let d = oja_drift(&rule, p, w_rate.view(), nu.view(), true);
@@ -607,7 +607,7 @@ pub fn run_pca(p: &PcaParams) -> Result<PcaRun> {
     };
     let (mut w_sum, mut m_sum, mut n_sum) = (Array2::<f64>::zeros((k, n)), Array2::<f64>::zeros((k, k)), 0usize);
     let tail_from = p.samples - p.samples / 4;
-    let before_tail = |sim: &Simulation| sim.stats[1].count.clone();
+    let before_tail = |sim: &Simulation| sim.stats[1].counts();
     let mut tail0 = None;
     for s in 0..p.samples {
         if s == tail_from {
@@ -636,7 +636,12 @@ pub fn run_pca(p: &PcaParams) -> Result<PcaRun> {
     }
     let t0 = tail0.unwrap_or_else(|| vec![0; k]);
     let tail_s = (p.samples - tail_from) as f64 * sample_s;
-    out.out_rates_hz = sim.stats[1].count.iter().zip(t0).map(|(&c, c0)| (c - c0) as f64 / tail_s).collect();
+    out.out_rates_hz = sim.stats[1]
+        .counts()
+        .iter()
+        .zip(t0)
+        .map(|(&c, c0)| (c - c0) as f64 / tail_s)
+        .collect();
     out.w = dense_weights(sim.net(), 0);
     out.m = dense_weights(sim.net(), 1);
     if n_sum > 0 {
@@ -906,10 +911,10 @@ pub fn run_hopfield(p: &HopfieldParams) -> Result<HopfieldRun> {
         run_steps(&mut sim, steps(p.cue_ms))?;
         set_ext(sim.net_mut(), 0, vec![0.0; n]);
         run_steps(&mut sim, steps(p.free_ms) - read_steps)?;
-        let before = sim.stats[0].count.clone();
+        let before = sim.stats[0].counts();
         run_steps(&mut sim, read_steps)?;
         let read_s = read_steps as f64 * p.dt_ms * 1e-3;
-        let state: Array1<i8> = Array1::from_iter(sim.stats[0].count.iter().zip(&before).map(|(&a, &b)| {
+        let state: Array1<i8> = Array1::from_iter(sim.stats[0].counts().iter().zip(&before).map(|(&a, &b)| {
             let rate = f64::from(a - b) / read_s;
             spikes_total += u64::from(a - b);
             if rate > nu {

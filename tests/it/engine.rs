@@ -105,6 +105,88 @@ fn same_seed_same_raster_for_any_thread_count() {
     assert_eq!(a, raster(&p, 3, 3, &sets));
 }
 
+/// Each thread counts the spikes of its own neurons (counts, intervals, synaptic events): the
+/// statistics must equal those computed from the raster, for any thread count, Poisson sources
+/// (counted between steps) included.
+#[test]
+fn spike_statistics_match_the_raster_for_any_thread_count() {
+    let text = std::fs::read_to_string(model_path("cuba.toml")).unwrap();
+    let record = text.find("\n[record]").unwrap();
+    let source = "\n[[population]]\nname = \"src\"\ntype = \"excitatory\"\nsize = 200\n\
+                  neuron = { model = \"poisson_source\", rate = 20.0 }\n\
+                  \n[[projection]]\npre = \"src\"\npost = \"exc\"\n\
+                  connectivity = { rule = \"fixed_probability\", p = 0.05 }\nweight = 0.5\ndelay = 0.1\n";
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), format!("{}{}{}", &text[..record], source, &text[record..])).unwrap();
+    let (m, _) = spec::load(f.path(), &["simulation.duration=300.0".into()]).unwrap();
+    let mut first = None;
+    for threads in [1, 2, 3] {
+        let (sim, rec) = run(&m, threads);
+        let net = sim.net();
+        let mut events = 0u64;
+        for (p, st) in sim.stats.iter().enumerate() {
+            let n = net.populations[p].size;
+            let (mut count, mut last, mut sum, mut sq) = (vec![0u32; n], vec![None::<u64>; n], vec![0.0; n], vec![0.0; n]);
+            for &(k, i) in &rec.data.spikes[p] {
+                let i = i as usize;
+                count[i] += 1;
+                if let Some(l) = last[i] {
+                    let isi = (k - l) as f64;
+                    sum[i] += isi;
+                    sq[i] += isi * isi;
+                }
+                last[i] = Some(k);
+                events += net.out_degree[p][i] as u64;
+            }
+            assert!(count.iter().sum::<u32>() > 100, "population {p} is active");
+            assert_eq!(st.counts(), count, "counts, population {p}, {threads} threads");
+            for (i, s) in st.neurons.iter().enumerate() {
+                assert_eq!(st.last(i), last[i], "last spike, population {p}, neuron {i}");
+                assert_eq!((s.isi_sum, s.isi_sq), (sum[i], sq[i]), "intervals, population {p}, neuron {i}");
+            }
+        }
+        assert_eq!(sim.syn_events, events, "synaptic events, {threads} threads");
+        let cvs: Vec<_> = sim.stats.iter().map(|s| s.mean_cv()).collect();
+        match &first {
+            None => first = Some(cvs),
+            Some(f) => assert_eq!(f, &cvs, "{threads} threads"),
+        }
+    }
+}
+
+/// Pinned threads change where the threads run, not what they compute; the calling thread gets
+/// its CPUs back when the simulation is dropped.
+#[cfg(target_os = "linux")]
+#[test]
+fn bound_threads_give_the_same_raster_and_restore_the_caller() {
+    let allowed = || {
+        std::fs::read_to_string("/proc/thread-self/status")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("Cpus_allowed_list"))
+            .unwrap()
+            .to_string()
+    };
+    let before = allowed();
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let (m, _) = spec::load(&model_path("cuba.toml"), &["simulation.duration=200.0".into()]).unwrap();
+    let reference = run(&m, 1).1.data.spikes;
+    for threads in [1, 2] {
+        let mut sim = hebb::engine::Simulation::new(hebb::build::build(&m).unwrap(), threads).unwrap();
+        let bound = sim.bind_threads().unwrap();
+        assert_eq!(bound, cpus >= threads, "{threads} threads on {cpus} CPUs");
+        if bound {
+            assert_ne!(allowed(), before, "the caller is pinned while the simulation lives");
+        }
+        let mut rec = hebb::io::MemoryRecorder::new(hebb::io::RecordPlan::from_spec(&m));
+        sim.run(m.steps(), &mut rec, &std::sync::atomic::AtomicBool::new(false), |_| {})
+            .unwrap();
+        assert_eq!(rec.data.spikes, reference, "{threads} bound threads");
+        drop(sim);
+        assert_eq!(allowed(), before, "the caller's CPUs are restored");
+    }
+}
+
 /// A CUBA population fed only through projections, static or plastic, applies its inputs
 /// sparsely (only the ring entries that deliveries wrote); any Poisson drive switches it to the
 /// dense path. A drive of rate 0 adds nothing, so both paths must give the same spikes, membrane
@@ -220,7 +302,7 @@ fn poisson_sources_with_per_neuron_rates_and_run_time_changes() {
         [record]\nspikes = \"none\"\n";
     let (sim, _) = run(&model(text), 1);
     for (i, r) in [5.0, 10.0, 20.0, 40.0].iter().enumerate() {
-        let c = sim.stats[0].count[i] as f64;
+        let c = sim.stats[0].count(i) as f64;
         assert!(
             (c - r * 200.0).abs() < 5.0 * (r * 200.0f64).sqrt(),
             "neuron {i}: {c} spikes for {r} Hz"

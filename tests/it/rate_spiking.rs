@@ -44,7 +44,7 @@ fn poisson_linear_rate_is_bias_plus_weighted_input_rates() {
         let net = hebb::build::build(&m).unwrap();
         let mut sim = Simulation::new(net, threads).unwrap();
         sim.run(m.steps(), &mut NullRecorder, &AtomicBool::new(false), |_| {}).unwrap();
-        counts.push(sim.stats[1].count.clone());
+        counts.push(sim.stats[1].counts());
     }
     assert_eq!(counts[0], counts[1], "spikes depend on the thread count");
     let t = 10.0;
