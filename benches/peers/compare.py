@@ -87,6 +87,7 @@ def last_json(text):
 
 def run_hebb(a, model, sets, dur, seed, threads):
     cmd = [a.hebb, "bench", model, "--repeat", "1", "-j", str(threads), "--json", "--seed", str(seed)]
+    cmd += ["--bind-threads"] if a.hebb_bind_threads else []
     cmd += ["--duration", str(dur)] if dur else []
     for s in sets:
         cmd += ["--set", s]
@@ -190,6 +191,8 @@ def main():
                     help="only generate and compile the Brian2 projects (their compile time is kept and reported later)")
     ap.add_argument("--json", default=os.path.join(ROOT, "target", "peers", "compare.json"))
     ap.add_argument("--hebb", default=os.path.join(ROOT, "target", "release", "hebb"))
+    ap.add_argument("--hebb-bind-threads", action="store_true",
+                    help="run hebb with --bind-threads (each thread pinned to its own CPU; the peers are not pinned)")
     a = ap.parse_args()
     peers = [p for p in a.peers.split(",") if p]
     for p in peers:
@@ -329,6 +332,7 @@ def main():
           f"sim CPU s: CPU time of the run loop (hebb: all threads, from schedstat; NEST: process_time; Brian2 serial: std::clock); "
           f"time / hebb: sim CPU time ratio at 1 thread, sim wall time ratio otherwise; "
           f"rates: populations in model order, mean over runs; "
+          f"{'hebb threads pinned (--bind-threads), peers not; ' if a.hebb_bind_threads else ''}"
           f"1-min load average {min((x['loadavg_1min'] for r in report['results'] for x in r['runs']), default=0):.1f}-"
           f"{max((x['loadavg_1min'] for r in report['results'] for x in r['runs']), default=0):.1f}; "
           f"JSON: {os.path.relpath(a.json, ROOT)})")

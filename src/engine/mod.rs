@@ -474,7 +474,9 @@ impl Simulation {
 
     /// Pin each simulation thread to its own CPU, the w-th of those this process may run on
     /// (`mpirun --bind-to` or `taskset` choose them); returns false, changing nothing, when there
-    /// are fewer such CPUs than threads. Results do not change; see [`team::Binding`].
+    /// are fewer such CPUs than threads. Results do not change. Pinned threads keep their chunks
+    /// in their own cores' caches on a machine to themselves, and share CPUs with whatever else
+    /// was pinned there on a shared one. Dropping the simulation gives the caller its CPUs back.
     pub fn bind_threads(&mut self) -> std::io::Result<bool> {
         self.binding = None;
         self.binding = match &self.team {
