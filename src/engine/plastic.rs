@@ -106,6 +106,18 @@ fn fast_traces<'a>(c: &EventCtx<'a>) -> Option<(&'a [f64], f64, &'a [f64], f64)>
     ))
 }
 
+/// How many spikes ahead the presynaptic loops ask for a row (as static delivery does).
+const PREFETCH_AHEAD: usize = 4;
+
+/// Ask for the rows (targets and weights) of `spikes[r]`: a row lies far from the previous
+/// spike's, and its weights are read and written at every presynaptic event.
+#[inline(always)]
+fn prefetch_rows(pr: &Projection, spikes: &[u32], r: std::ops::Range<usize>) {
+    for &j in spikes.get(r.start..r.end.min(spikes.len())).unwrap_or(&[]) {
+        pr.prefetch_part(pr.row(j as usize));
+    }
+}
+
 #[inline(always)]
 unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
     c: &EventCtx,
@@ -121,7 +133,9 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
         // elapsed time: the general loop below would look up the trace kinds and the last
         // spike times of both sides at every synapse.
         let mut dummy = 0.0f32;
-        for &j in spikes {
+        prefetch_rows(pr, spikes, 0..PREFETCH_AHEAD);
+        for (n, &j) in spikes.iter().enumerate() {
+            prefetch_rows(pr, spikes, n + PREFETCH_AHEAD..n + PREFETCH_AHEAD + 1);
             let x_pre = [*xp.get_unchecked(j as usize) * gp];
             let r = pr.row_in(j as usize, c.lo, c.hi, c.full);
             if let Some(list) = seen.as_deref_mut() {
@@ -142,7 +156,9 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
     let mut dummy = 0.0f32;
     let mut pre_r = [0.0f64; MAXR];
     let mut post_r = [0.0f64; MAXR];
-    for &j in spikes {
+    prefetch_rows(pr, spikes, 0..PREFETCH_AHEAD);
+    for (n, &j) in spikes.iter().enumerate() {
+        prefetch_rows(pr, spikes, n + PREFETCH_AHEAD..n + PREFETCH_AHEAD + 1);
         let j = j as usize;
         for (x, &q) in pl.pre_read.iter().enumerate() {
             pre_r[x] = tp.read(q, j, sigma);
