@@ -1022,13 +1022,18 @@ fn bench(a: BenchArgs) -> Result<()> {
     let mut sim_cpu_s = Vec::new();
     let mut rec_s = Vec::new();
     let mut open_close_s = Vec::new();
-    let mut last = None;
+    let mut last: Option<Simulation> = None;
     let tmp = std::env::temp_dir().join(format!("hebb-bench-{}", std::process::id()));
     for _ in 0..a.repeat.max(1) {
         // Interleave: a run recording nothing, then (with --record) one streaming all spikes.
         for recording in [false, true] {
             if recording && !a.record {
                 continue;
+            }
+            // With --bind-threads the kept simulation pins this thread, and the next team's
+            // threads would inherit its one CPU.
+            if let Some(s) = last.as_mut() {
+                s.unbind_threads();
             }
             let t0 = Instant::now();
             let net = build::build(&model)?;

@@ -104,6 +104,14 @@ pub fn launcher_ranks() -> Option<(usize, usize)> {
     .filter(|&(_, n)| n > 1)
 }
 
+/// This process's rank among those of its node, from the variables launchers set (Open MPI,
+/// MPICH's hydra, Slurm); `None` when started otherwise.
+pub fn launcher_local_rank() -> Option<usize> {
+    ["OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok()?.parse().ok())
+}
+
 /// The neurons of `n` that rank `rank` of `ranks` owns: whole blocks, contiguous.
 pub fn owned_range(n: usize, rank: usize, ranks: usize) -> (u32, u32) {
     let blocks = n.div_ceil(BLOCK);

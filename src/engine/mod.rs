@@ -55,11 +55,26 @@ pub struct NeuronStats {
     pub out_degree: u32,
 }
 
+impl NeuronStats {
+    /// Count a spike at step k; returns its synaptic events.
+    #[inline(always)]
+    fn spike(&mut self, k: u64) -> u64 {
+        self.count += 1;
+        if self.last != u64::MAX {
+            let isi = (k - self.last) as f64;
+            self.isi_sum += isi;
+            self.isi_sq += isi * isi;
+        }
+        self.last = k;
+        self.out_degree as u64
+    }
+}
+
 /// Per-population spike statistics, updated at every spike.
 #[derive(Clone, Debug, Default)]
 pub struct SpikeStats {
-    /// Per neuron.
-    pub neurons: Vec<NeuronStats>,
+    /// Per neuron; never resized after construction (threads write through a raw view of it).
+    neurons: Vec<NeuronStats>,
 }
 
 impl SpikeStats {
@@ -74,6 +89,17 @@ impl SpikeStats {
         SpikeStats {
             neurons: out_degree.iter().map(neuron).collect(),
         }
+    }
+
+    /// Per neuron.
+    pub fn neurons(&self) -> &[NeuronStats] {
+        &self.neurons
+    }
+
+    /// Count the spikes `spikes` of step k (spike sources, on the main thread); returns their
+    /// synaptic events.
+    fn count_spikes(&mut self, spikes: &[u32], k: u64) -> u64 {
+        spikes.iter().map(|&i| self.neurons[i as usize].spike(k)).sum()
     }
 
     /// Spikes of neuron i.
@@ -341,8 +367,11 @@ impl Simulation {
             .filter(|(_, p)| !p.spec.is_source())
             .map(|(i, _)| i)
             .collect();
-        // Fan-out over all ranks (taken before this rank drops the others' synapses), so that the
-        // ranks' event counts add up to the single-process count.
+        // Fan-out over all ranks (`net.out_degree` counts every rank's synapses; `retain_targets`
+        // above leaves it alone), so that the ranks' event counts add up to the single-process count.
+        if net.out_degree.len() != np || net.out_degree.iter().zip(&net.populations).any(|(d, p)| d.len() != p.size) {
+            return Err(crate::Error::Usage("the network's out-degrees do not match its populations".into()));
+        }
         let stats = net.out_degree.iter().map(|d| SpikeStats::new(d)).collect();
         // Not with plasticity: the traces advance at the end of each step from every rank's
         // spikes, so the exchange cannot be left in flight into the next step.
@@ -472,18 +501,34 @@ impl Simulation {
         }
     }
 
-    /// Pin each simulation thread to its own CPU, the w-th of those this process may run on
-    /// (`mpirun --bind-to` or `taskset` choose them); returns false, changing nothing, when there
-    /// are fewer such CPUs than threads. Results do not change. Pinned threads keep their chunks
-    /// in their own cores' caches on a machine to themselves, and share CPUs with whatever else
-    /// was pinned there on a shared one. Dropping the simulation gives the caller its CPUs back.
+    /// Pin each simulation thread to its own CPU, the w-th of those the calling thread may run on
+    /// (`mpirun --bind-to` or `taskset` choose them). Ranks started by an MPI launcher start at
+    /// CPU `local rank × threads` (modulo their number), so that ranks sharing a set of CPUs
+    /// (`--bind-to socket` or `none`) take different ones. Returns false, changing nothing, when
+    /// there are fewer such CPUs than threads. Results do not change. Pinned threads keep their
+    /// chunks in their own cores' caches on a machine to themselves, and share CPUs with whatever
+    /// else was pinned there on a shared one. Threads started while the simulation lives inherit
+    /// the caller's one CPU; dropping the simulation gives the caller its CPUs back. A second call
+    /// keeps the first binding.
     pub fn bind_threads(&mut self) -> std::io::Result<bool> {
-        self.binding = None;
+        if self.binding.is_some() {
+            return Ok(true);
+        }
+        let first = match crate::dist::launcher_local_rank() {
+            Some(local) if self.comm.size() > 1 => local * self.threads,
+            _ => 0,
+        };
         self.binding = match &self.team {
-            Some(team) => team.bind()?,
-            None => team::Binding::new(&[])?,
+            Some(team) => team.bind(first)?,
+            None => team::Binding::new(&[], first)?,
         };
         Ok(self.binding.is_some())
+    }
+
+    /// Give the calling thread back the CPUs it had before [`Simulation::bind_threads`] (the
+    /// workers stay where they are until the simulation is dropped).
+    pub fn unbind_threads(&mut self) {
+        self.binding = None;
     }
 
     /// Switch stage timers on or off.
@@ -685,29 +730,35 @@ impl Simulation {
             let all = &mut self.hist[slot][p];
             all.clear();
             let (lo, hi) = self.owned[p];
-            match &mut pop.dynamics {
-                // Sources are generated in full on every rank (the same block streams); a rank
-                // reports the ones it owns.
-                Dynamics::PoissonSource(src) => src.step(&mut pop.rngs, all),
-                Dynamics::SpikeSource(src) => src.step(k, all),
-                Dynamics::ModulatedPoisson(src) => src.step(&mut pop.rngs, all),
+            // Sources are generated in full on every rank (the same block streams); a rank
+            // reports and counts the ones it owns. Integrated populations' spikes were counted
+            // by their chunks (`StatsRaw::count` in `Ctx::process_chunk`).
+            let source = match &mut pop.dynamics {
+                Dynamics::PoissonSource(src) => {
+                    src.step(&mut pop.rngs, all);
+                    true
+                }
+                Dynamics::SpikeSource(src) => {
+                    src.step(k, all);
+                    true
+                }
+                Dynamics::ModulatedPoisson(src) => {
+                    src.step(&mut pop.rngs, all);
+                    true
+                }
                 _ => {
                     for c in &self.chunk_spikes {
                         s.extend_from_slice(&c[p]);
                     }
                     all.extend_from_slice(s);
+                    false
                 }
-            }
-            if pop.spec.is_source() {
+            };
+            if source {
                 let a = all.partition_point(|&i| i < lo);
                 let b = all.partition_point(|&i| i < hi);
                 s.extend_from_slice(&all[a..b]);
-            }
-            if pop.spec.is_source() {
-                // Integrated populations count their spikes in their chunks (`Ctx::count_spikes`).
-                // SAFETY: the pointers come from this population's statistics, borrowed here.
-                let st = StatsRaw(self.stats[p].neurons.as_mut_ptr());
-                self.syn_events += unsafe { st.count(s, k) };
+                self.syn_events += self.stats[p].count_spikes(s, k);
             }
         }
         if self.comm.size() > 1 && k.is_multiple_of(self.slice) {
@@ -830,7 +881,6 @@ struct ChunkOut {
 
 /// A raw view of one population's spike statistics: each chunk counts the spikes of its own
 /// neurons where it detects them, instead of the main thread counting all of them between steps.
-#[derive(PartialEq)]
 struct StatsRaw(*mut NeuronStats);
 
 impl StatsRaw {
@@ -840,19 +890,7 @@ impl StatsRaw {
     /// Every id in `spikes` indexes the population; no other thread touches these neurons' entries.
     #[inline]
     unsafe fn count(&self, spikes: &[u32], k: u64) -> u64 {
-        let mut events = 0;
-        for &i in spikes {
-            let n = &mut *self.0.add(i as usize);
-            n.count += 1;
-            if n.last != u64::MAX {
-                let isi = (k - n.last) as f64;
-                n.isi_sum += isi;
-                n.isi_sq += isi * isi;
-            }
-            n.last = k;
-            events += n.out_degree as u64;
-        }
-        events
+        spikes.iter().map(|&i| (*self.0.add(i as usize)).spike(k)).sum()
     }
 }
 
@@ -883,7 +921,8 @@ enum RawModel {
 }
 
 /// Everything a chunk needs for one step. Raw pointers are taken fresh each step from `&mut
-/// Network`, and only dereferenced inside `process_chunk` for the chunk's own neuron range.
+/// Network` and the spike statistics, and only dereferenced inside `process_chunk` for the
+/// chunk's own neuron range.
 struct Ctx<'a> {
     pops: &'a [PopRaw],
     plastic: &'a [plastic::PlasticPtrs],
@@ -1030,14 +1069,13 @@ impl<'a> Ctx<'a> {
                 None => bufs.pops.push(raw),
             }
         }
-        bufs.stats.truncate(stats.len());
-        for (i, st) in stats.iter_mut().enumerate() {
-            let raw = StatsRaw(st.neurons.as_mut_ptr());
-            match bufs.stats.get_mut(i) {
-                Some(old) if *old == raw => {}
-                Some(old) => *old = raw,
-                None => bufs.stats.push(raw),
-            }
+        // Taken afresh at every step (a pointer kept from an earlier borrow would not be valid
+        // after a later `&mut` to the statistics, e.g. `reduce_stats`); checked against the
+        // population sizes, since `Simulation::stats` is public and threads index it unchecked.
+        bufs.stats.clear();
+        for (st, p) in stats.iter_mut().zip(&net.populations) {
+            assert_eq!(st.neurons.len(), p.size, "spike statistics of population {} resized", p.name);
+            bufs.stats.push(StatsRaw(st.neurons.as_mut_ptr()));
         }
         bufs.plastic.clear();
         bufs.plastic.extend(net.projections.iter_mut().map(|pr| match pr.plastic.as_mut() {
@@ -1093,8 +1131,10 @@ impl<'a> Ctx<'a> {
     ///
     /// # Safety
     /// Chunks must be processed at most once each per step and their neuron ranges must be
-    /// disjoint (they are: `ranges` partitions every population). Only the network's read-only parts
-    /// (projections, drives) are read through `self.net`.
+    /// disjoint (they are: `ranges` partitions every population): a chunk writes the state, ring
+    /// entries, random streams and spike statistics of its own neurons only, and counts each spike
+    /// once, in the call that integrates (`Phase::Deliver` counts nothing). Only the network's
+    /// read-only parts (projections, drives) are read through `self.net`.
     unsafe fn process_chunk(&self, c: usize, phase: Phase, out: &mut [Vec<u32>], touched: &mut [Touched]) -> ChunkOut {
         let net = &*self.net;
         let k = self.k;

@@ -66,11 +66,11 @@ impl Team {
         Ok(Team { shared, workers })
     }
 
-    /// Pin thread w of the team (0: the caller) to the w-th of the CPUs this process may run on;
-    /// see [`Binding`].
-    pub fn bind(&self) -> std::io::Result<Option<Binding>> {
+    /// Pin thread w of the team (0: the caller) to CPU `first + w` of those the caller may run
+    /// on; see [`Binding`].
+    pub fn bind(&self, first: usize) -> std::io::Result<Option<Binding>> {
         let handles: Vec<_> = self.workers.iter().map(|(h, _)| h).collect();
-        Binding::new(&handles)
+        Binding::new(&handles, first)
     }
 
     /// Run `f(0)` on this thread and `f(w)` on worker `w` for every worker; return when all are done.
@@ -155,32 +155,39 @@ impl Drop for Team {
 
 /// Threads pinned to CPUs, like `OMP_PROC_BIND=close` or `mpirun --bind-to core`: each thread
 /// keeps its chunk's state in its own core's caches instead of following the scheduler's moves
-/// (2-vCPU host, CUBA K=80, medians of 6: 40k 0.174 -> 0.165 s, 100k 0.341 -> 0.325 s). Off by
-/// default: two processes that both pinned to the first CPUs would share them. Dropping the
-/// binding gives the calling thread back the CPUs it had (the workers end with their team).
+/// (2-vCPU host, CUBA K=80, 2 threads, medians of 7: 40k 0.195 -> 0.149 s, 100k 0.319 -> 0.313 s).
+/// Off by default: two processes that both pinned to the first CPUs would share them. Threads
+/// the caller starts while pinned inherit its one CPU. Dropping the binding gives the calling
+/// thread back the CPUs it had (the workers end with their team); it must be dropped on that
+/// thread, hence not `Send`.
 pub struct Binding {
     #[cfg(target_os = "linux")]
     restore: Option<(libc::pthread_t, libc::cpu_set_t)>,
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Binding {
-    /// Pin the calling thread to the first allowed CPU and `workers[w - 1]` to the w-th; `None`
-    /// when there are fewer allowed CPUs than threads (or no support on this platform).
+    /// Pin the calling thread and `workers[w - 1]` to the CPUs `first`, `first + 1`, ... (modulo
+    /// their number) of those the calling thread may run on; `None`, changing nothing, when there
+    /// are fewer of them than threads or they cannot be read (or no support on this platform).
+    /// If pinning a worker fails, the threads pinned before stay pinned and the error is returned.
     #[cfg(target_os = "linux")]
-    pub(crate) fn new(workers: &[&JoinHandle<()>]) -> std::io::Result<Option<Binding>> {
+    pub(crate) fn new(workers: &[&JoinHandle<()>], first: usize) -> std::io::Result<Option<Binding>> {
         use std::os::unix::thread::JoinHandleExt;
         let size = std::mem::size_of::<libc::cpu_set_t>();
         // SAFETY: plain libc calls on valid, initialised cpu_set_t values of `size` bytes, for
         // this thread and for live threads of the team (their handles are borrowed).
         unsafe {
             let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+            // Fails only on machines with more CPUs than a cpu_set_t holds (1024): leave it.
             if libc::sched_getaffinity(0, size, &mut allowed) != 0 {
-                return Err(std::io::Error::last_os_error());
+                return Ok(None);
             }
             let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
             if cpus.len() < workers.len() + 1 {
                 return Ok(None);
             }
+            let cpu = |w: usize| cpus[(first + w) % cpus.len()];
             let pin = |thread: libc::pthread_t, cpu: usize| {
                 let mut set: libc::cpu_set_t = std::mem::zeroed();
                 libc::CPU_SET(cpu, &mut set);
@@ -190,19 +197,20 @@ impl Binding {
                 }
             };
             let me = libc::pthread_self();
-            pin(me, cpus[0])?;
+            pin(me, cpu(0))?;
             let binding = Binding {
                 restore: Some((me, allowed)),
+                _not_send: std::marker::PhantomData,
             };
             for (w, h) in workers.iter().enumerate() {
-                pin(h.as_pthread_t(), cpus[w + 1])?;
+                pin(h.as_pthread_t(), cpu(w + 1))?;
             }
             Ok(Some(binding))
         }
     }
 
     #[cfg(not(target_os = "linux"))]
-    pub(crate) fn new(_: &[&JoinHandle<()>]) -> std::io::Result<Option<Binding>> {
+    pub(crate) fn new(_: &[&JoinHandle<()>], _: usize) -> std::io::Result<Option<Binding>> {
         Ok(None)
     }
 }

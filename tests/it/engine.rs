@@ -106,8 +106,10 @@ fn same_seed_same_raster_for_any_thread_count() {
 }
 
 /// Each thread counts the spikes of its own neurons (counts, intervals, synaptic events): the
-/// statistics must equal those computed from the raster, for any thread count, Poisson sources
-/// (counted between steps) included.
+/// statistics must equal those computed from the raster, for any thread count. Two networks:
+/// CUBA with a Poisson source population (counted between steps; the step order
+/// integrate-then-deliver), and CUBA with a Poisson drive (the order deliver-then-integrate) plus
+/// a population of 100 neurons, smaller than three chunks of 64 (an empty chunk).
 #[test]
 fn spike_statistics_match_the_raster_for_any_thread_count() {
     let text = std::fs::read_to_string(model_path("cuba.toml")).unwrap();
@@ -116,75 +118,127 @@ fn spike_statistics_match_the_raster_for_any_thread_count() {
                   neuron = { model = \"poisson_source\", rate = 20.0 }\n\
                   \n[[projection]]\npre = \"src\"\npost = \"exc\"\n\
                   connectivity = { rule = \"fixed_probability\", p = 0.05 }\nweight = 0.5\ndelay = 0.1\n";
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), format!("{}{}{}", &text[..record], source, &text[record..])).unwrap();
-    let (m, _) = spec::load(f.path(), &["simulation.duration=300.0".into()]).unwrap();
-    let mut first = None;
-    for threads in [1, 2, 3] {
-        let (sim, rec) = run(&m, threads);
-        let net = sim.net();
-        let mut events = 0u64;
-        for (p, st) in sim.stats.iter().enumerate() {
-            let n = net.populations[p].size;
-            let (mut count, mut last, mut sum, mut sq) = (vec![0u32; n], vec![None::<u64>; n], vec![0.0; n], vec![0.0; n]);
-            for &(k, i) in &rec.data.spikes[p] {
-                let i = i as usize;
-                count[i] += 1;
-                if let Some(l) = last[i] {
-                    let isi = (k - l) as f64;
-                    sum[i] += isi;
-                    sq[i] += isi * isi;
+    let dense = "\n[[population]]\nname = \"tiny\"\ntype = \"excitatory\"\nsize = 100\n\
+                 neuron = { model = \"lif_delta\", t_ref = 2.0 }\n\
+                 \n[[projection]]\npre = \"tiny\"\npost = \"exc\"\n\
+                 connectivity = { rule = \"fixed_probability\", p = 0.05 }\nweight = 0.5\ndelay = 0.1\n\
+                 \n[[input]]\ntype = \"poisson\"\ntarget = \"tiny\"\nrate = 2000.0\nweight = 10.0\n\
+                 \n[[input]]\ntype = \"poisson\"\ntarget = \"exc\"\nrate = 100.0\nweight = 0.5\n";
+    for extra in [source, dense] {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), format!("{}{}{}", &text[..record], extra, &text[record..])).unwrap();
+        let (m, _) = spec::load(f.path(), &["simulation.duration=300.0".into()]).unwrap();
+        let mut first = None;
+        for threads in [1, 2, 3] {
+            let (sim, rec) = run(&m, threads);
+            let net = sim.net();
+            let mut events = 0u64;
+            for (p, st) in sim.stats.iter().enumerate() {
+                let n = net.populations[p].size;
+                let (mut count, mut last, mut sum, mut sq) = (vec![0u32; n], vec![None::<u64>; n], vec![0.0; n], vec![0.0; n]);
+                for &(k, i) in &rec.data.spikes[p] {
+                    let i = i as usize;
+                    count[i] += 1;
+                    if let Some(l) = last[i] {
+                        let isi = (k - l) as f64;
+                        sum[i] += isi;
+                        sq[i] += isi * isi;
+                    }
+                    last[i] = Some(k);
+                    events += net.out_degree[p][i] as u64;
                 }
-                last[i] = Some(k);
-                events += net.out_degree[p][i] as u64;
+                let at = format!("population {}, {threads} threads", net.populations[p].name);
+                assert!(count.iter().sum::<u32>() > 100, "{at} is active");
+                assert_eq!(st.counts(), count, "counts, {at}");
+                for (i, s) in st.neurons().iter().enumerate() {
+                    assert_eq!(st.last(i), last[i], "last spike, {at}, neuron {i}");
+                    assert_eq!((s.isi_sum, s.isi_sq), (sum[i], sq[i]), "intervals, {at}, neuron {i}");
+                }
             }
-            assert!(count.iter().sum::<u32>() > 100, "population {p} is active");
-            assert_eq!(st.counts(), count, "counts, population {p}, {threads} threads");
-            for (i, s) in st.neurons.iter().enumerate() {
-                assert_eq!(st.last(i), last[i], "last spike, population {p}, neuron {i}");
-                assert_eq!((s.isi_sum, s.isi_sq), (sum[i], sq[i]), "intervals, population {p}, neuron {i}");
+            assert_eq!(sim.syn_events, events, "synaptic events, {threads} threads");
+            let cvs: Vec<_> = sim.stats.iter().map(|s| s.mean_cv()).collect();
+            match &first {
+                None => first = Some(cvs),
+                Some(f) => assert_eq!(f, &cvs, "{threads} threads"),
             }
-        }
-        assert_eq!(sim.syn_events, events, "synaptic events, {threads} threads");
-        let cvs: Vec<_> = sim.stats.iter().map(|s| s.mean_cv()).collect();
-        match &first {
-            None => first = Some(cvs),
-            Some(f) => assert_eq!(f, &cvs, "{threads} threads"),
         }
     }
 }
 
-/// Pinned threads change where the threads run, not what they compute; the calling thread gets
-/// its CPUs back when the simulation is dropped.
+/// The CPUs this thread may run on (`Cpus_allowed_list`, e.g. "0-3,8").
+#[cfg(target_os = "linux")]
+fn allowed_cpus() -> Vec<usize> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    list.split(',')
+        .flat_map(|r| {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            a.parse::<usize>().unwrap()..=b.parse::<usize>().unwrap()
+        })
+        .collect()
+}
+
+/// Pinned threads change where the threads run, not what they compute: the calling thread sits
+/// on the first CPU it may use while the simulation lives and gets its CPUs back afterwards.
 #[cfg(target_os = "linux")]
 #[test]
 fn bound_threads_give_the_same_raster_and_restore_the_caller() {
-    let allowed = || {
-        std::fs::read_to_string("/proc/thread-self/status")
-            .unwrap()
-            .lines()
-            .find(|l| l.starts_with("Cpus_allowed_list"))
-            .unwrap()
-            .to_string()
-    };
-    let before = allowed();
-    let cpus = std::thread::available_parallelism().unwrap().get();
+    let before = allowed_cpus();
     let (m, _) = spec::load(&model_path("cuba.toml"), &["simulation.duration=200.0".into()]).unwrap();
     let reference = run(&m, 1).1.data.spikes;
     for threads in [1, 2] {
         let mut sim = hebb::engine::Simulation::new(hebb::build::build(&m).unwrap(), threads).unwrap();
         let bound = sim.bind_threads().unwrap();
-        assert_eq!(bound, cpus >= threads, "{threads} threads on {cpus} CPUs");
+        assert_eq!(bound, before.len() >= threads, "{threads} threads on CPUs {before:?}");
         if bound {
-            assert_ne!(allowed(), before, "the caller is pinned while the simulation lives");
+            assert_eq!(
+                allowed_cpus(),
+                [before[0]],
+                "the caller is pinned to the first CPU while the simulation lives"
+            );
         }
         let mut rec = hebb::io::MemoryRecorder::new(hebb::io::RecordPlan::from_spec(&m));
         sim.run(m.steps(), &mut rec, &std::sync::atomic::AtomicBool::new(false), |_| {})
             .unwrap();
         assert_eq!(rec.data.spikes, reference, "{threads} bound threads");
         drop(sim);
-        assert_eq!(allowed(), before, "the caller's CPUs are restored");
+        assert_eq!(allowed_cpus(), before, "the caller's CPUs are restored");
     }
+}
+
+/// `hebb bench --bind-threads` pins every repetition, recording ones included: a kept simulation
+/// must not leave the next team on the main thread's one CPU (which `bind_threads` would then
+/// refuse with a warning).
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_binds_every_repetition() {
+    let threads = 2;
+    let out = assert_cmd::Command::cargo_bin("hebb")
+        .unwrap()
+        .args([
+            "bench",
+            model_path("cuba.toml").to_str().unwrap(),
+            "--duration",
+            "50",
+            "--repeat",
+            "2",
+            "--record",
+        ])
+        .args(["--threads", &threads.to_string(), "--bind-threads"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.contains("warning: --bind-threads"),
+        allowed_cpus().len() < threads,
+        "{stderr}"
+    );
 }
 
 /// A CUBA population fed only through projections, static or plastic, applies its inputs
