@@ -260,9 +260,9 @@ pub struct RunArgs {
     /// Threads (0 = automatic: 1 below 20000 neurons, all cores above). Results do not depend on it.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
-    /// Pin each thread to its own CPU (the first of those this process may use, as
-    /// `OMP_PROC_BIND=close`); faster on a machine to yourself, slower when other programs need
-    /// those CPUs.
+    /// Pin each thread to its own CPU (the first of those this process may use, after those of
+    /// lower local MPI ranks; as `OMP_PROC_BIND=close`); faster on a machine to yourself, slower
+    /// when other programs need those CPUs.
     #[arg(long)]
     pub bind_threads: bool,
     /// No progress bar.
