@@ -1361,6 +1361,7 @@ impl<'a> Ctx<'a> {
 
 /// How many spikes ahead delivery asks for a row (see [`Projection::prefetch_part`]); the row
 /// pointers are asked for twice as far ahead, so that the row's address is known in time.
+/// Plastic presynaptic loops use it too (`plastic::pre_loop`).
 const PREFETCH_AHEAD: usize = 4;
 
 impl Ctx<'_> {
@@ -1371,35 +1372,38 @@ impl Ctx<'_> {
     fn prefetch_first_rows(&self, c: usize, delivered: &[Vec<u32>]) {
         // SAFETY: only the read-only projections are read.
         let net = unsafe { &*self.net };
-        let onto = || {
+        // (projection, its index, the chunk's target range, the spikes it delivers) of every
+        // static projection onto a population the chunk has neurons of.
+        let static_onto = || {
             self.onto.iter().enumerate().flat_map(move |(p, pis)| {
                 let (lo, hi) = self.ranges[p][c];
-                pis.iter().filter(move |_| lo < hi).map(move |&pi| (pi, lo, hi))
+                pis.iter().filter(move |_| lo < hi).filter_map(move |&pi| {
+                    let pr = &net.projections[pi];
+                    let spikes = delivered.get(pr.pre).map_or(&[][..], |v| &v[..]);
+                    pr.plastic.is_none().then_some((pr, pi, lo, hi, spikes))
+                })
             })
         };
-        for (pi, _, _) in onto() {
-            let pr = &net.projections[pi];
-            if pr.plastic.is_some() {
-                continue;
-            }
-            let spikes = delivered.get(pr.pre).map_or(&[][..], |v| &v[..]);
+        for (pr, pi, _, _, spikes) in static_onto() {
             for &j in spikes.iter().take(2 * PREFETCH_AHEAD) {
-                pr.prefetch_row_ptr(j as usize);
-                if self.chunks > 1 {
-                    let m = self.chunks - 1;
-                    crate::synapse::prefetch_range(&self.splits[pi].at, j as usize * m..(j as usize + 1) * m);
-                }
+                self.prefetch_row_bounds(pr, pi, j as usize);
             }
         }
-        for (pi, lo, hi) in onto() {
-            let pr = &net.projections[pi];
-            if pr.plastic.is_some() {
-                continue;
-            }
-            let spikes = delivered.get(pr.pre).map_or(&[][..], |v| &v[..]);
+        for (pr, pi, lo, hi, spikes) in static_onto() {
             for &j in spikes.iter().take(PREFETCH_AHEAD) {
                 pr.prefetch_part(self.chunk_row(pr, pi, j as usize, c, lo, hi));
             }
+        }
+    }
+
+    /// Ask for what `chunk_row` reads to find row j's part: the row pointers and, with several
+    /// chunks, the row's chunk offsets.
+    #[inline(always)]
+    fn prefetch_row_bounds(&self, pr: &Projection, pi: usize, j: usize) {
+        pr.prefetch_row_ptr(j);
+        if self.chunks > 1 {
+            let m = self.chunks - 1;
+            crate::synapse::prefetch_range(&self.splits[pi].at, j * m..(j + 1) * m);
         }
     }
 
@@ -1427,11 +1431,7 @@ impl Ctx<'_> {
     #[allow(clippy::too_many_arguments)]
     fn prefetch_ahead(&self, pr: &Projection, pi: usize, spikes: &[u32], n: usize, c: usize, lo: u32, hi: u32) {
         if let Some(&j) = spikes.get(n + 2 * PREFETCH_AHEAD) {
-            pr.prefetch_row_ptr(j as usize);
-            if self.chunks > 1 {
-                let m = self.chunks - 1;
-                crate::synapse::prefetch_range(&self.splits[pi].at, j as usize * m..(j as usize + 1) * m);
-            }
+            self.prefetch_row_bounds(pr, pi, j as usize);
         }
         if let Some(&j) = spikes.get(n + PREFETCH_AHEAD) {
             pr.prefetch_part(self.chunk_row(pr, pi, j as usize, c, lo, hi));

@@ -12,6 +12,7 @@
 //! Events at the same synapse time are applied presynaptic first. A chunk only touches synapses
 //! whose target it owns, so threads never write the same weight.
 
+use super::PREFETCH_AHEAD;
 use crate::plasticity::{Rule, TraceKind};
 use crate::synapse::plastic::{Plastic, TraceSet, NONE};
 use crate::synapse::Projection;
@@ -106,14 +107,13 @@ fn fast_traces<'a>(c: &EventCtx<'a>) -> Option<(&'a [f64], f64, &'a [f64], f64)>
     ))
 }
 
-/// How many spikes ahead the presynaptic loops ask for a row (as static delivery does).
-const PREFETCH_AHEAD: usize = 4;
-
-/// Ask for the rows (targets and weights) of `spikes[r]`: a row lies far from the previous
-/// spike's, and its weights are read and written at every presynaptic event.
+/// Ask for the rows (targets and weights) of the first [`PREFETCH_AHEAD`] spikes; the
+/// presynaptic loops then ask for spike n + PREFETCH_AHEAD's row at spike n, as static delivery
+/// does. A row lies far from the previous spike's, and its weights are read and written at
+/// every presynaptic event.
 #[inline(always)]
-fn prefetch_rows(pr: &Projection, spikes: &[u32], r: std::ops::Range<usize>) {
-    for &j in spikes.get(r.start..r.end.min(spikes.len())).unwrap_or(&[]) {
+fn prefetch_row(pr: &Projection, spikes: &[u32], n: usize) {
+    if let Some(&j) = spikes.get(n) {
         pr.prefetch_part(pr.row(j as usize));
     }
 }
@@ -133,9 +133,9 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
         // elapsed time: the general loop below would look up the trace kinds and the last
         // spike times of both sides at every synapse.
         let mut dummy = 0.0f32;
-        prefetch_rows(pr, spikes, 0..PREFETCH_AHEAD);
+        (0..PREFETCH_AHEAD).for_each(|n| prefetch_row(pr, spikes, n));
         for (n, &j) in spikes.iter().enumerate() {
-            prefetch_rows(pr, spikes, n + PREFETCH_AHEAD..n + PREFETCH_AHEAD + 1);
+            prefetch_row(pr, spikes, n + PREFETCH_AHEAD);
             let x_pre = [*xp.get_unchecked(j as usize) * gp];
             let r = pr.row_in(j as usize, c.lo, c.hi, c.full);
             if let Some(list) = seen.as_deref_mut() {
@@ -156,9 +156,9 @@ unsafe fn pre_loop<F: Fn(f32, &[f64], &[f64], f64, &mut f32) -> f32>(
     let mut dummy = 0.0f32;
     let mut pre_r = [0.0f64; MAXR];
     let mut post_r = [0.0f64; MAXR];
-    prefetch_rows(pr, spikes, 0..PREFETCH_AHEAD);
+    (0..PREFETCH_AHEAD).for_each(|n| prefetch_row(pr, spikes, n));
     for (n, &j) in spikes.iter().enumerate() {
-        prefetch_rows(pr, spikes, n + PREFETCH_AHEAD..n + PREFETCH_AHEAD + 1);
+        prefetch_row(pr, spikes, n + PREFETCH_AHEAD);
         let j = j as usize;
         for (x, &q) in pl.pre_read.iter().enumerate() {
             pre_r[x] = tp.read(q, j, sigma);
