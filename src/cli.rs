@@ -257,7 +257,8 @@ pub struct RunArgs {
     /// Replace an existing output directory.
     #[arg(long)]
     pub force: bool,
-    /// Threads (0 = automatic: 1 below 20000 neurons, all cores above). Results do not depend on it.
+    /// Threads (0 = automatic: 1 below 20000 neurons, all cores above). Each thread runs one part
+    /// of the network, as an MPI rank would; results do not depend on the number.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
     /// Pin each thread to its own CPU (the first of those this process may use, after those of
@@ -299,12 +300,14 @@ pub struct BenchArgs {
 
 /// Pin the simulation's threads when asked (`--bind-threads`); a warning, not an error, when
 /// there are fewer CPUs to pin to than threads.
-fn bind_threads(sim: &mut Simulation, on: bool) -> Result<()> {
+/// Pin the simulation's threads when `on`; `warn`: say so when they stay unpinned.
+fn bind_threads(sim: &mut Simulation, warn: bool, on: bool) -> Result<()> {
     if !on {
         return Ok(());
     }
     match sim.bind_threads() {
         Ok(true) => Ok(()),
+        Ok(false) if !warn => Ok(()),
         Ok(false) => {
             eprintln!(
                 "warning: --bind-threads: fewer CPUs available to this process than its {} thread(s) (or no thread \
@@ -421,7 +424,8 @@ fn run(a: RunArgs) -> Result<()> {
     if crate::dist::mpi::launched_by_mpi() {
         if let Some(comm) = crate::dist::mpi::MpiComm::init() {
             if crate::dist::Comm::size(&comm) > 1 {
-                return run_ranks(a, Box::new(comm));
+                let threads = a.threads;
+                return run_ranks(&a, Box::new(comm), threads);
             }
         }
     }
@@ -436,14 +440,30 @@ fn run(a: RunArgs) -> Result<()> {
         }
         return Err(Error::Reported { code: 2 });
     }
+    let threads = match a.threads {
+        0 => {
+            let (model, _) = a.model.load()?;
+            let neurons: usize = model.populations.iter().map(|p| p.size).sum();
+            if neurons < crate::engine::AUTO_THREADS_MIN_NEURONS {
+                1
+            } else {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            }
+        }
+        n => n,
+    };
+    if threads > 1 {
+        // Several threads: one part of the network each, as ranks (see `dist::threads`).
+        return in_parts(threads, |comm| run_ranks(&a, Box::new(comm), 1));
+    }
     let (model, resolved) = a.model.load()?;
     crate::io::prepare_out_dir(&a.out, a.force)?;
     let model_name = a.model.model.display().to_string();
     let t0 = Instant::now();
     let net = build::build(&model)?;
     let construction_s = t0.elapsed().as_secs_f64();
-    let mut sim = Simulation::new(net, a.threads)?;
-    bind_threads(&mut sim, a.bind_threads)?;
+    let mut sim = Simulation::new(net, 1)?;
+    bind_threads(&mut sim, a.bind_threads, a.bind_threads)?;
     sim.set_timings(a.timings);
     let steps = model.steps();
     let requested = model.simulation.duration;
@@ -717,7 +737,6 @@ fn info(a: InfoArgs) -> Result<()> {
     Ok(())
 }
 
-#[cfg(feature = "mpi")]
 /// Make every rank agree on `r`: if any rank failed, rank 0 returns one error that quotes every
 /// rank's message (once when they are all the same) and the others return [`Error::Reported`].
 fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
@@ -755,19 +774,20 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
             let text = if msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1) {
                 msgs[0].1.clone()
             } else {
-                msgs.iter().map(|(r, m)| format!("rank {r}: {m}")).collect::<Vec<_>>().join("\n")
+                let unit = comm.unit_name();
+                msgs.iter().map(|(r, m)| format!("{unit} {r}: {m}")).collect::<Vec<_>>().join("\n")
             };
             report(Some(if code == 130 { text } else { format!("error: {text}") }))
         }
     }
 }
 
-#[cfg(feature = "mpi")]
-/// `hebb run` on several MPI ranks: each rank simulates the neurons it owns and streams its part
-/// to `OUT/ranks/rank_R/`; rank 0 merges the parts into the files a single process writes.
-/// Every step that can fail on one rank is followed by [`agree`], so a failure stops all ranks
-/// with rank 0's message instead of leaving the others waiting.
-fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
+/// `hebb run` on several ranks (MPI processes, or the threads of [`crate::dist::threads`]):
+/// each rank simulates the neurons it owns with `threads` threads and streams its part to
+/// `OUT/ranks/rank_R/`; rank 0 merges the parts into the files a single process writes. Every
+/// step that can fail on one rank is followed by [`agree`], so a failure stops all ranks with
+/// rank 0's message instead of leaving the others waiting.
+fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize) -> Result<()> {
     use crate::io::merge;
     let (rank, ranks) = (comm.rank(), comm.size());
     let root = rank == 0;
@@ -787,8 +807,12 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
     let built = build::build_share(&model, model.simulation.seed, rank, ranks);
     let net = agree(&*comm, built)?;
     let construction_s = t0.elapsed().as_secs_f64();
-    let mut sim = Simulation::with_comm(net, a.threads, comm)?;
-    bind_threads(&mut sim, a.bind_threads)?;
+    let in_threads = sim_in_threads(&*comm);
+    let mut sim = Simulation::with_comm(net, threads, comm)?;
+    if in_threads && root && a.bind_threads {
+        warn_unbound(ranks);
+    }
+    bind_threads(&mut sim, root && !in_threads, a.bind_threads)?;
     sim.set_timings(a.timings);
     let steps = model.steps();
     let requested = model.simulation.duration;
@@ -807,6 +831,7 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
     let bar = progress_bar(show, steps);
     let dt = model.simulation.dt;
     let meta = run_metadata(&model, resolved);
+    let unit = sim.comm().unit_name();
     // This rank records the neurons it owns.
     let full_plan = RecordPlan::from_spec(&model);
     let mut plan = full_plan.clone();
@@ -824,10 +849,11 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
         let el = t1.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(s);
         bar.set_message(format!(
-            "{:.0}/{:.0} ms, {:.2}x real time, {ranks} ranks",
+            "{:.0}/{:.0} ms, {:.2}x real time, {ranks} {}s",
             s as f64 * dt,
             steps as f64 * dt,
-            s as f64 * dt * 1e-3 / el
+            s as f64 * dt * 1e-3 / el,
+            unit
         ));
     });
     let simulation_s = t1.elapsed().as_secs_f64();
@@ -874,6 +900,57 @@ fn run_ranks(a: RunArgs, comm: Box<dyn crate::dist::Comm>) -> Result<()> {
         return Err(Error::Reported { code: 130 });
     }
     Ok(())
+}
+
+/// One repetition of `hebb bench`, as part 0 saw it.
+#[derive(Default)]
+struct BenchRun {
+    construction_s: f64,
+    simulation_s: f64,
+    simulation_cpu_s: Option<f64>,
+    recording_s: Option<f64>,
+    open_close_s: Option<f64>,
+    summary: Option<RunSummary>,
+}
+
+/// Whether the ranks of `comm` are threads of this process.
+fn sim_in_threads(comm: &dyn crate::dist::Comm) -> bool {
+    comm.unit_name() == "thread"
+}
+
+/// Run `f` as `parts` parts of one network in threads of this process (see `dist::threads`) and
+/// return part 0's outcome; when a part ended before part 0 could learn of it (it returned an
+/// error outside [`agree`]), that part's error.
+fn in_parts<T: Send>(parts: usize, f: impl Fn(crate::dist::threads::ThreadComm) -> Result<T> + Sync) -> Result<T> {
+    use crate::dist::threads::{run_parts, PartEnd};
+    let mut first_error = None;
+    let mut root = None;
+    for (p, end) in run_parts(parts, f).into_iter().enumerate() {
+        match end {
+            PartEnd::Panicked(e) => std::panic::resume_unwind(e),
+            PartEnd::Returned(r) if p == 0 => root = Some(r),
+            PartEnd::Returned(Err(e)) if first_error.is_none() && !matches!(e, Error::Reported { .. }) => first_error = Some(e),
+            _ => {}
+        }
+    }
+    match (root, first_error) {
+        (Some(r), _) => r,
+        (None, Some(e)) => Err(e),
+        (None, None) => unreachable!("part 0 ended because another part did, which returned no error"),
+    }
+}
+
+/// Warn (once) when `--bind-threads` asks for more CPUs than this process may use: threads then
+/// share CPUs.
+fn warn_unbound(threads: usize) {
+    if let Ok(cpus) = std::thread::available_parallelism() {
+        if cpus.get() < threads {
+            eprintln!(
+                "warning: --bind-threads: fewer CPUs available to this process ({cpus}) than its {threads} threads; \
+                 some threads share a CPU"
+            );
+        }
+    }
 }
 
 /// The progress bar of `hebb run` (hidden when not shown).
@@ -1022,63 +1099,108 @@ fn bench(a: BenchArgs) -> Result<()> {
     let mut sim_cpu_s = Vec::new();
     let mut rec_s = Vec::new();
     let mut open_close_s = Vec::new();
-    let mut last: Option<Simulation> = None;
+    let mut summary = None;
     let tmp = std::env::temp_dir().join(format!("hebb-bench-{}", std::process::id()));
+    let model_name = a.model.model.display().to_string();
+    let meta = RunMetadata {
+        hebb_version: env!("CARGO_PKG_VERSION").into(),
+        seed: model.simulation.seed,
+        dt_ms: model.simulation.dt,
+        requested_duration_ms: model.simulation.duration,
+        model_text: resolved.clone(),
+        command_line: "hebb bench --record".into(),
+    };
+    let mut plan = RecordPlan::none(model.populations.len());
+    plan.spike_limit = model.populations.iter().map(|p| p.size as u32).collect();
+    let parts = a.threads.max(1);
+    if parts > 1 && a.bind_threads {
+        warn_unbound(parts);
+    }
     for _ in 0..a.repeat.max(1) {
         // Interleave: a run recording nothing, then (with --record) one streaming all spikes.
         for recording in [false, true] {
             if recording && !a.record {
                 continue;
             }
-            // With --bind-threads the kept simulation pins this thread, and the next team's
-            // threads would inherit its one CPU.
-            if let Some(s) = last.as_mut() {
-                s.unbind_threads();
-            }
-            let t0 = Instant::now();
-            let net = build::build(&model)?;
-            if !recording {
-                build_s.push(t0.elapsed().as_secs_f64());
-            }
-            let mut sim = Simulation::new(net, a.threads)?;
-            bind_threads(&mut sim, a.bind_threads)?;
-            let stop = std::sync::atomic::AtomicBool::new(false);
             if recording {
                 crate::io::prepare_out_dir(&tmp, true)?;
-                let mut plan = RecordPlan::none(model.populations.len());
-                plan.spike_limit = model.populations.iter().map(|p| p.size as u32).collect();
-                let meta = RunMetadata {
-                    hebb_version: env!("CARGO_PKG_VERSION").into(),
-                    seed: model.simulation.seed,
-                    dt_ms: model.simulation.dt,
-                    requested_duration_ms: model.simulation.duration,
-                    model_text: resolved.clone(),
-                    command_line: "hebb bench --record".into(),
-                };
+            }
+            // One part per thread (`dist::threads`), each building and running its share.
+            let once = |comm: Box<dyn crate::dist::Comm>| -> Result<Option<BenchRun>> {
+                let (rank, ranks) = (comm.rank(), comm.size());
+                let root = rank == 0;
                 let t0 = Instant::now();
-                let mut rec = H5Recorder::create(&tmp, sim.net(), plan, &meta)?;
-                let t1 = Instant::now();
-                sim.run(model.steps(), &mut rec, &stop, |_| {})?;
-                let t2 = Instant::now();
-                rec.finish(sim.net(), true, 0.0)?;
-                rec_s.push((t2 - t1).as_secs_f64());
-                open_close_s.push((t1 - t0).as_secs_f64() + t2.elapsed().as_secs_f64());
-            } else {
-                let (t1, c1) = (Instant::now(), process_cpu_s());
-                sim.run(model.steps(), &mut NullRecorder, &stop, |_| {})?;
-                sim_s.push(t1.elapsed().as_secs_f64());
-                if let (Some(c1), Some(c2)) = (c1, process_cpu_s()) {
-                    sim_cpu_s.push(c2 - c1);
+                let built = build::build_share(&model, model.simulation.seed, rank, ranks);
+                let net = agree(&*comm, built)?;
+                let mut sim = Simulation::with_comm(net, 1, comm)?;
+                // The synapse totals were summed over the parts: all have been built.
+                let construction_s = t0.elapsed().as_secs_f64();
+                bind_threads(&mut sim, parts == 1, a.bind_threads)?;
+                let stop = std::sync::atomic::AtomicBool::new(false);
+                let mut run = BenchRun {
+                    construction_s,
+                    ..BenchRun::default()
+                };
+                if recording {
+                    let part = if ranks > 1 {
+                        crate::io::merge::rank_dir(&tmp, rank)
+                    } else {
+                        tmp.clone()
+                    };
+                    let made = std::fs::create_dir_all(&part).map_err(|e| Error::io(&part, format!("cannot create: {e}")));
+                    agree(sim.comm(), made)?;
+                    let t0 = Instant::now();
+                    let created = H5Recorder::create(&part, sim.net(), plan.clone(), &meta);
+                    let mut rec = agree(sim.comm(), created)?;
+                    sim.comm().barrier();
+                    let t1 = Instant::now();
+                    let ran = sim.run(model.steps(), &mut rec, &stop, |_| {});
+                    agree(sim.comm(), ran)?;
+                    let t2 = Instant::now();
+                    let closed = rec.finish(sim.net(), true, 0.0);
+                    agree(sim.comm(), closed)?;
+                    let merged = if root && ranks > 1 {
+                        crate::io::merge::merge_parts(&tmp, ranks, sim.net(), &plan, &meta, true, sim.net().time_ms(), 0.0)
+                    } else {
+                        Ok(())
+                    };
+                    agree(sim.comm(), merged)?;
+                    run.recording_s = Some((t2 - t1).as_secs_f64());
+                    run.open_close_s = Some((t1 - t0).as_secs_f64() + t2.elapsed().as_secs_f64());
+                } else {
+                    sim.comm().barrier();
+                    let (t1, c1) = (Instant::now(), process_cpu_s());
+                    let ran = sim.run(model.steps(), &mut NullRecorder, &stop, |_| {});
+                    agree(sim.comm(), ran)?;
+                    run.simulation_s = t1.elapsed().as_secs_f64();
+                    run.simulation_cpu_s = c1.zip(process_cpu_s()).map(|(c1, c2)| c2 - c1);
+                    sim.reduce_stats();
+                    run.summary =
+                        root.then(|| RunSummary::collect(&sim, &model_name, model.simulation.duration, construction_s, 0.0, true));
                 }
-                last = Some(sim);
+                Ok(root.then_some(run))
+            };
+            let run = if parts > 1 {
+                in_parts(parts, |comm| once(Box::new(comm)))?
+            } else {
+                once(Box::new(crate::dist::Local))?
+            }
+            .expect("part 0 reports");
+            if recording {
+                rec_s.extend(run.recording_s);
+                open_close_s.extend(run.open_close_s);
+            } else {
+                build_s.push(run.construction_s);
+                sim_s.push(run.simulation_s);
+                sim_cpu_s.extend(run.simulation_cpu_s);
+                summary = run.summary;
             }
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
-    let sim = last.expect("at least one repetition");
     let (b, s) = (median(&mut build_s.clone()), median(&mut sim_s.clone()));
     let r = (!rec_s.is_empty()).then(|| median(&mut rec_s.clone()));
-    let summary = RunSummary::collect(&sim, &a.model.model.display().to_string(), model.simulation.duration, b, s, true);
+    let summary = summary.expect("at least one repetition").with_times(b, s);
     let fmt = |v: &[f64]| v.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(" ");
     if a.json {
         let v = serde_json::json!({ "summary": summary, "repeat": a.repeat, "construction_s_all": build_s, "simulation_s_all": sim_s, "simulation_cpu_s_all": sim_cpu_s, "simulation_recording_s_all": rec_s, "recording_open_close_s_all": open_close_s, "recording_overhead": r.map(|r| r / s - 1.0) });

@@ -86,6 +86,7 @@ impl RunSummary {
                 }
             })
             .collect();
+        let threaded = sim.comm().unit_name() == "thread";
         let (synapses, synapse_bytes) = sim.synapse_totals();
         let synapses = synapses as usize;
         RunSummary {
@@ -96,8 +97,13 @@ impl RunSummary {
             requested_duration_ms: requested_ms,
             reached_duration_ms: net.time_ms(),
             completed,
-            threads: sim.threads(),
-            ranks: sim.comm().size(),
+            // The parts of `dist::threads` are one process's threads, not ranks.
+            threads: if threaded {
+                sim.threads() * sim.comm().size()
+            } else {
+                sim.threads()
+            },
+            ranks: if threaded { 1 } else { sim.comm().size() },
             populations,
             synapses,
             bytes_per_synapse: if synapses > 0 {
@@ -116,6 +122,20 @@ impl RunSummary {
             },
             timings_s: sim.timers.enabled.then(|| sim.timers.clone()),
         }
+    }
+
+    /// The summary with other construction and simulation times (and the rates that follow).
+    pub fn with_times(mut self, construction_s: f64, simulation_s: f64) -> Self {
+        let t_s = self.reached_duration_ms * 1e-3;
+        self.construction_s = construction_s;
+        self.simulation_s = simulation_s;
+        self.realtime_factor = if simulation_s > 0.0 { t_s / simulation_s } else { f64::INFINITY };
+        self.events_per_s = if simulation_s > 0.0 {
+            self.synaptic_events as f64 / simulation_s
+        } else {
+            0.0
+        };
+        self
     }
 }
 

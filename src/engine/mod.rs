@@ -502,9 +502,10 @@ impl Simulation {
     }
 
     /// Pin each simulation thread to its own CPU, the w-th of those the calling thread may run on
-    /// (`mpirun --bind-to` or `taskset` choose them). Ranks started by an MPI launcher start at
-    /// CPU `local rank × threads` (modulo their number), so that ranks sharing a set of CPUs
-    /// (`--bind-to socket` or `none`) take different ones. Returns false, changing nothing, when
+    /// (`mpirun --bind-to` or `taskset` choose them). Ranks start at CPU `local rank × threads`
+    /// (modulo their number; [`Comm::local_rank`]), so that ranks sharing a set of CPUs (those an
+    /// MPI launcher started with `--bind-to socket` or `none`, or the parts of
+    /// [`crate::dist::threads`]) take different ones. Returns false, changing nothing, when
     /// there are fewer such CPUs than threads. Results do not change. Pinned threads keep their
     /// chunks in their own cores' caches on a machine to themselves, and share CPUs with whatever
     /// else was pinned there on a shared one. Threads started while the simulation lives inherit
@@ -514,10 +515,7 @@ impl Simulation {
         if self.binding.is_some() {
             return Ok(true);
         }
-        let first = match crate::dist::launcher_local_rank() {
-            Some(local) if self.comm.size() > 1 => local * self.threads,
-            _ => 0,
-        };
+        let first = self.comm.local_rank().map_or(0, |local| local * self.threads);
         self.binding = match &self.team {
             Some(team) => team.bind(first)?,
             None => team::Binding::new(&[], first)?,
@@ -593,8 +591,9 @@ impl Simulation {
         match failed {
             Some(e) => Err(e),
             None if status & STATUS_ERROR != 0 => Err(crate::Error::Usage(format!(
-                "stopped at {} ms because another rank failed (rank 0 reports its error)",
-                self.net.time_ms()
+                "stopped at {} ms because another {unit} failed ({unit} 0 reports its error)",
+                self.net.time_ms(),
+                unit = self.comm.unit_name()
             ))),
             None if status & STATUS_STOP != 0 => Ok(RunEnd::Interrupted),
             None => Ok(RunEnd::Completed),

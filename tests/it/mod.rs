@@ -9,6 +9,7 @@ mod models;
 mod mpi;
 mod neurons;
 mod output;
+pub mod parts;
 mod plasticity;
 mod plot;
 mod protocol;

@@ -3,7 +3,8 @@
 //! fails must stop the whole run with rank 0's message. Needs Open MPI (`mpirun` on PATH); run
 //! with `cargo test --release --features mpi --test main mpi` (`.ci/run` does).
 
-use hebb::io::hdf5::{read_edges, read_report, read_root_attrs, read_snapshots, read_spikes};
+use super::parts::{assert_same_outputs, run_single, with_record, CUBA_RECORD, DELTA_DELAYS};
+use hebb::io::hdf5::{read_root_attrs, read_spikes};
 use std::path::Path;
 use std::process::Command;
 
@@ -18,30 +19,6 @@ fn mpirun(np: usize) -> Command {
     // Oversubscribed ranks should yield the core while they wait at an exchange.
     c.env("OMPI_MCA_mpi_yield_when_idle", "1");
     c
-}
-
-/// The model text of `models/NAME` with its `[record]` table replaced by `record`.
-fn with_record(name: &str, record: &str, duration: f64) -> String {
-    let text = std::fs::read_to_string(super::common::model_path(name)).unwrap();
-    let head = &text[..text.find("\n[record]").expect("model has a [record] table")];
-    let head = head.replace("duration = 1000.0", &format!("duration = {duration}"));
-    format!("{head}\n{record}\n")
-}
-
-fn run_single(model: &Path, out: &Path, threads: usize) {
-    let st = Command::new(hebb())
-        .args([
-            "run",
-            model.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-            "--threads",
-            &threads.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
 }
 
 fn run_mpi(np: usize, model: &Path, out: &Path, threads: usize) -> std::process::Output {
@@ -59,69 +36,6 @@ fn run_mpi(np: usize, model: &Path, out: &Path, threads: usize) -> std::process:
         .output()
         .unwrap()
 }
-
-/// Every dataset of the two run directories holds the same values (bit for bit).
-fn assert_same_outputs(a: &Path, b: &Path, projections: &[&str], reports: &[(&str, &str)], plastic: &[&str]) {
-    let (sa, sb) = (
-        read_spikes(&a.join("spikes.h5")).unwrap(),
-        read_spikes(&b.join("spikes.h5")).unwrap(),
-    );
-    assert_eq!(sa.len(), sb.len());
-    for (x, y) in sa.iter().zip(&sb) {
-        assert_eq!(x.0, y.0);
-        assert!(!x.2.is_empty(), "population {} has spikes", x.0);
-        assert_eq!(x.2, y.2, "spike ids of {}", x.0);
-        assert_eq!(x.1, y.1, "spike times of {}", x.0);
-    }
-    for (pop, var) in reports {
-        let (ra, rb) = (
-            read_report(&a.join("state.h5"), pop, var).unwrap(),
-            read_report(&b.join("state.h5"), pop, var).unwrap(),
-        );
-        assert_eq!(ra.0, rb.0);
-        assert_eq!(ra.1, rb.1);
-        assert!(!ra.2.is_empty());
-        assert_eq!(ra.2, rb.2, "report {pop}/{var}");
-    }
-    for p in projections {
-        let (ea, eb) = (
-            read_edges(&a.join("weights.h5"), p).unwrap(),
-            read_edges(&b.join("weights.h5"), p).unwrap(),
-        );
-        assert!(!ea.0.is_empty());
-        assert_eq!(ea, eb, "edges of {p}");
-    }
-    for p in plastic {
-        let (wa, wb) = (
-            read_snapshots(&a.join("weights.h5"), p).unwrap(),
-            read_snapshots(&b.join("weights.h5"), p).unwrap(),
-        );
-        assert!(wa.0.len() >= 2, "several snapshots of {p}");
-        assert_eq!(wa, wb, "weight snapshots of {p}");
-    }
-    for f in ["spikes.h5", "state.h5", "weights.h5"] {
-        assert_eq!(
-            read_root_attrs(&b.join(f)).unwrap().get("completed").map(String::as_str),
-            Some("1"),
-            "{f} complete"
-        );
-    }
-    let ja: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("run.json")).unwrap()).unwrap();
-    let jb: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(b.join("run.json")).unwrap()).unwrap();
-    for key in ["synapses", "synaptic_events", "populations"] {
-        assert_eq!(ja[key], jb[key], "run.json {key}");
-    }
-    assert!(!b.join("ranks").exists(), "the parts are removed after a successful merge");
-}
-
-/// State probes on neurons of both ranks (rank 0 owns exc 0..2048, rank 1 exc 2048..3200 and all of inh).
-const CUBA_RECORD: &str = r#"[record]
-spikes = "all"
-state = [{ population = "exc", variables = ["v", "i_exc"], neurons = [3000, 0, 2047, 2048, 5], interval = 0.5 },
-         { population = "inh", variables = ["v"], neurons = [1, 799], interval = 1.0 }]
-weights = "all"
-weight_interval = 50.0
-"#;
 
 #[test]
 fn mpi_two_ranks_write_the_single_process_files_for_cuba() {
@@ -161,64 +75,7 @@ fn mpi_two_ranks_two_threads_write_the_single_process_files_for_cuba_stdp() {
 /// 10-step slice, and delivery still lands on the exact step.
 #[test]
 fn mpi_exchange_per_min_delay_slice_is_exact_with_distributed_delays() {
-    let text = r#"
-[simulation]
-dt = 0.1
-duration = 200.0
-seed = 7
-
-[[population]]
-name = "exc"
-type = "excitatory"
-size = 2500
-neuron = { model = "lif_delta", tau_m = 20.0, e_l = 0.0, v_th = 20.0, v_reset = 10.0, t_ref = 2.0 }
-initial = { v = { uniform = { low = 0.0, high = 20.0 } } }
-
-[[population]]
-name = "inh"
-type = "inhibitory"
-size = 1100
-neuron = { model = "lif_delta", tau_m = 20.0, e_l = 0.0, v_th = 20.0, v_reset = 10.0, t_ref = 2.0 }
-
-[[projection]]
-pre = "exc"
-post = "exc"
-connectivity = { rule = "fixed_indegree", k = 100 }
-weight = 0.2
-delay = { uniform = { low = 1.0, high = 3.0 } }
-
-[[projection]]
-pre = "exc"
-post = "inh"
-connectivity = { rule = "fixed_indegree", k = 100 }
-weight = 0.2
-delay = 1.5
-
-[[projection]]
-pre = "inh"
-post = "exc"
-connectivity = { rule = "fixed_indegree", k = 25 }
-weight = 1.0
-delay = 1.5
-
-[[input]]
-type = "poisson"
-target = "exc"
-rate = 20.0
-count = 1000
-weight = 0.1
-
-[[input]]
-type = "poisson"
-target = "inh"
-rate = 20.0
-count = 1000
-weight = 0.1
-
-[record]
-spikes = "all"
-state = [{ population = "exc", variables = ["v"], neurons = [0, 1100, 2100, 2499], interval = 0.1 }]
-"#;
+    let text = DELTA_DELAYS;
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("delta.toml");
     std::fs::write(&model, text).unwrap();

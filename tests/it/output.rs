@@ -65,8 +65,15 @@ fn run_output_round_trip() {
     }
 }
 
+/// On one thread and on two (two parts, merged when interrupted).
 #[test]
 fn interrupted_run_leaves_a_consistent_prefix() {
+    for threads in ["1", "2"] {
+        interrupted_run_leaves_a_consistent_prefix_on(threads);
+    }
+}
+
+fn interrupted_run_leaves_a_consistent_prefix_on(threads: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let bin = assert_cmd::cargo::cargo_bin("hebb");
@@ -76,7 +83,7 @@ fn interrupted_run_leaves_a_consistent_prefix() {
         .arg(model_path("cuba.toml"))
         .arg("--out")
         .arg(&out)
-        .args(["--duration", "100000", "-q", "-j", "1"])
+        .args(["--duration", "100000", "-q", "-j", threads])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -115,7 +122,7 @@ fn interrupted_run_leaves_a_consistent_prefix() {
     for (p, name) in ["exc", "inh"].iter().enumerate() {
         let (_, times, ids) = spikes.iter().find(|(n, _, _)| n == name).unwrap();
         let expect = &rec.data.spikes[p];
-        assert_eq!(times.len(), expect.len(), "{name}");
+        assert_eq!(times.len(), expect.len(), "{name}, {threads} thread(s)");
         assert!(times
             .iter()
             .zip(ids)

@@ -60,6 +60,20 @@ pub trait Comm {
     fn gather_bytes(&self, send: &[u8]) -> Option<Vec<Vec<u8>>>;
     /// Wait for every rank.
     fn barrier(&self);
+    /// What one of the ranks is called in messages: "rank" (MPI) or "thread" (the parts of
+    /// [`threads`]).
+    fn unit_name(&self) -> &'static str {
+        "rank"
+    }
+    /// This rank's index among the ranks that share its machine's CPUs (threads pinned with
+    /// `--bind-threads` start at CPU `local_rank × threads`); `None` for a rank alone.
+    fn local_rank(&self) -> Option<usize> {
+        if self.size() > 1 {
+            launcher_local_rank()
+        } else {
+            None
+        }
+    }
 }
 
 /// One process: every collective is the identity.
@@ -119,6 +133,8 @@ pub fn owned_range(n: usize, rank: usize, ranks: usize) -> (u32, u32) {
     let b1 = (rank + 1) * blocks / ranks;
     ((b0 * BLOCK).min(n) as u32, (b1 * BLOCK).min(n) as u32)
 }
+
+pub mod threads;
 
 #[cfg(feature = "mpi")]
 pub mod mpi {
