@@ -31,8 +31,57 @@ pub fn build_with_seed(spec: &ModelSpec, seed: u64) -> Result<Network> {
 /// onto this rank's neurons) and cut right away, so that only one whole projection is ever in
 /// memory at a time.
 pub fn build_share(spec: &ModelSpec, seed: u64, rank: usize, ranks: usize) -> Result<Network> {
+    let drawn = draw(spec, seed, (ranks > 1).then_some((rank, ranks)));
+    finish(spec, seed, drawn, rank, ranks)
+}
+
+/// A network drawn in full and not yet cut into shares: populations with their initial state,
+/// the static structure of every projection, and the out-degrees. The threads of
+/// [`crate::dist::threads`] draw it once and each takes its share ([`Drawn::share`]), instead of
+/// each drawing every projection as an MPI rank does.
+pub struct Drawn {
+    populations: Vec<Population>,
+    projections: Vec<Projection>,
+    out_degree: Vec<Vec<u32>>,
+}
+
+impl Drawn {
+    /// The whole network of `spec`, drawn with `seed`.
+    pub fn new(spec: &ModelSpec, seed: u64) -> Self {
+        draw(spec, seed, None)
+    }
+
+    /// The projections, whole (static structure only: no plasticity yet).
+    pub fn projections(&self) -> &[Projection] {
+        &self.projections
+    }
+
+    /// Rank `rank`'s share for `ranks` ranks: exactly what [`build_share`] builds. Its arrays are
+    /// allocated (and first touched) by the calling thread.
+    pub fn share(&self, spec: &ModelSpec, seed: u64, rank: usize, ranks: usize) -> Result<Network> {
+        let projections = self
+            .projections
+            .iter()
+            .map(|pr| {
+                let n_post = self.populations[pr.post].size;
+                let (lo, hi) = crate::dist::owned_range(n_post, rank, ranks);
+                pr.share(lo, hi)
+            })
+            .collect();
+        let drawn = Drawn {
+            populations: self.populations.clone(),
+            projections,
+            out_degree: self.out_degree.clone(),
+        };
+        finish(spec, seed, drawn, rank, ranks)
+    }
+}
+
+/// Populations, projections (static structure, cut to `cut`'s share right away when given, so
+/// that only one whole projection is in memory at a time) and out-degrees over all ranks.
+fn draw(spec: &ModelSpec, seed: u64, cut: Option<(usize, usize)>) -> Drawn {
     let dt = spec.simulation.dt;
-    let mut populations: Vec<Population> = spec
+    let populations: Vec<Population> = spec
         .populations
         .iter()
         .enumerate()
@@ -139,12 +188,27 @@ pub fn build_share(spec: &ModelSpec, seed: u64, rank: usize, ranks: usize) -> Re
         for (j, d) in out_degree[pre].iter_mut().enumerate() {
             *d += proj.row(j).len() as u32;
         }
-        if ranks > 1 {
+        if let Some((rank, ranks)) = cut {
             let (lo, hi) = crate::dist::owned_range(spec.populations[post].size, rank, ranks);
             proj.retain_targets(lo, hi, spec.populations[post].size);
         }
         projections.push(proj);
     }
+    Drawn {
+        populations,
+        projections,
+        out_degree,
+    }
+}
+
+/// Plasticity, ring buffers and drives: the network of rank `rank` of `ranks` from its drawn share.
+fn finish(spec: &ModelSpec, seed: u64, drawn: Drawn, rank: usize, ranks: usize) -> Result<Network> {
+    let dt = spec.simulation.dt;
+    let Drawn {
+        mut populations,
+        mut projections,
+        out_degree,
+    } = drawn;
 
     // Plastic projections: transposed index, per-synapse state, trace sets.
     let mut traces: Vec<TraceSet> = Vec::new();

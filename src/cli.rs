@@ -257,8 +257,9 @@ pub struct RunArgs {
     /// Replace an existing output directory.
     #[arg(long)]
     pub force: bool,
-    /// Threads (0 = automatic: 1 below 20000 neurons, all cores above). Each thread runs one part
-    /// of the network, as an MPI rank would; results do not depend on the number.
+    /// Threads (0 = automatic: 1 below 20000 neurons, above all cores, at most 16 and one per 4096
+    /// neurons). Each thread runs one part of the network, as an MPI rank would; results do not
+    /// depend on the number.
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
     /// Pin each thread to its own CPU (the first of those this process may use, after those of
@@ -298,9 +299,8 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// Pin the simulation's threads when asked (`--bind-threads`); a warning, not an error, when
-/// there are fewer CPUs to pin to than threads.
-/// Pin the simulation's threads when `on`; `warn`: say so when they stay unpinned.
+/// Pin the simulation's threads when `on` (`--bind-threads`); with `warn`, a warning (not an
+/// error) when there are fewer CPUs to pin to than threads.
 fn bind_threads(sim: &mut Simulation, warn: bool, on: bool) -> Result<()> {
     if !on {
         return Ok(());
@@ -425,7 +425,7 @@ fn run(a: RunArgs) -> Result<()> {
         if let Some(comm) = crate::dist::mpi::MpiComm::init() {
             if crate::dist::Comm::size(&comm) > 1 {
                 let threads = a.threads;
-                return run_ranks(&a, Box::new(comm), threads);
+                return run_ranks(&a, Box::new(comm), threads, None);
             }
         }
     }
@@ -447,14 +447,19 @@ fn run(a: RunArgs) -> Result<()> {
             if neurons < crate::engine::AUTO_THREADS_MIN_NEURONS {
                 1
             } else {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
+                // Every thread's part keeps full-size neuron arrays (~80 bytes per neuron) and
+                // owns whole 1024-neuron blocks: at most 16 threads and 4 blocks each.
+                let blocks: usize = model.populations.iter().map(|p| p.size.div_ceil(crate::rng::BLOCK)).sum();
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                cpus.min(blocks / 4).clamp(1, AUTO_THREADS_MAX)
             }
         }
         n => n,
     };
     if threads > 1 {
         // Several threads: one part of the network each, as ranks (see `dist::threads`).
-        return in_parts(threads, |comm| run_ranks(&a, Box::new(comm), 1));
+        let drawn = OnceDrawn::default();
+        return in_parts(threads, |comm| run_ranks(&a, Box::new(comm), 1, Some(&drawn)));
     }
     let (model, resolved) = a.model.load()?;
     crate::io::prepare_out_dir(&a.out, a.force)?;
@@ -771,7 +776,7 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
                 .filter(|(_, m)| !m.is_empty())
                 .map(|(r, m)| (r, String::from_utf8_lossy(&m).into_owned()))
                 .collect();
-            let text = if msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1) {
+            let text = if (msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1)) || (msgs.len() == 1 && msgs[0].0 == 0) {
                 msgs[0].1.clone()
             } else {
                 let unit = comm.unit_name();
@@ -787,7 +792,10 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
 /// `OUT/ranks/rank_R/`; rank 0 merges the parts into the files a single process writes. Every
 /// step that can fail on one rank is followed by [`agree`], so a failure stops all ranks with
 /// rank 0's message instead of leaving the others waiting.
-fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize) -> Result<()> {
+///
+/// The threads of one process (`drawn` given) draw the network once and each takes its share;
+/// MPI ranks each draw every projection and keep their share.
+fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, drawn: Option<&OnceDrawn>) -> Result<()> {
     use crate::io::merge;
     let (rank, ranks) = (comm.rank(), comm.size());
     let root = rank == 0;
@@ -800,15 +808,46 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize) -> R
     };
     agree(&*comm, prepared)?;
     let part = merge::rank_dir(&a.out, rank);
-    let made = std::fs::create_dir_all(&part).map_err(|e| Error::io(&part, format!("cannot create this rank's output directory: {e}")));
+    let made = std::fs::create_dir_all(&part)
+        .map_err(|e| Error::io(&part, format!("cannot create this {}'s output directory: {e}", comm.unit_name())));
     agree(&*comm, made)?;
     let model_name = a.model.model.display().to_string();
     let t0 = Instant::now();
-    let built = build::build_share(&model, model.simulation.seed, rank, ranks);
+    let built = match drawn {
+        Some(d) => d.share(&model, rank, ranks),
+        None => build::build_share(&model, model.simulation.seed, rank, ranks),
+    };
     let net = agree(&*comm, built)?;
-    let construction_s = t0.elapsed().as_secs_f64();
-    let in_threads = sim_in_threads(&*comm);
+    let in_threads = comm.in_process();
     let mut sim = Simulation::with_comm(net, threads, comm)?;
+    // Every rank has its share now (`with_comm` sums the synapse counts over the ranks).
+    let construction_s = t0.elapsed().as_secs_f64();
+    let meta = run_metadata(&model, resolved);
+    let full_plan = RecordPlan::from_spec(&model);
+    // Threads of one process: part 0 writes the static synapses to the final weights.h5 from
+    // the whole network, once, instead of every part writing its share for the merge to read
+    // back and sort (at 100k neurons, 8 M synapses, that made `run -j 2` slower than `-j 1`).
+    let mut written = None;
+    if let (Some(d), true) = (drawn, root) {
+        let out = a.out.join("weights.h5");
+        let edges = d.with(|whole| -> Result<crate::io::hdf5::WeightWriter> {
+            let h5 = |e| Error::io(&out, e);
+            let mut w = crate::io::hdf5::WeightWriter::create(&out, &meta).map_err(h5)?;
+            for (k, pr) in whole.projections().iter().enumerate() {
+                if full_plan.weights[k] && model.projections[k].plasticity.is_none() {
+                    crate::io::h5recorder::write_edges(&mut w, sim.net(), pr).map_err(h5)?;
+                }
+            }
+            Ok(w)
+        });
+        d.release();
+        written = Some(edges);
+    }
+    let static_edges = match written {
+        Some(w) => Some(agree(sim.comm(), w)?),
+        None if in_threads => agree(sim.comm(), Ok(None))?,
+        None => None,
+    };
     if in_threads && root && a.bind_threads {
         warn_unbound(ranks);
     }
@@ -830,11 +869,14 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize) -> R
     let show = root && !a.quiet && std::io::stderr().is_terminal();
     let bar = progress_bar(show, steps);
     let dt = model.simulation.dt;
-    let meta = run_metadata(&model, resolved);
     let unit = sim.comm().unit_name();
-    // This rank records the neurons it owns.
-    let full_plan = RecordPlan::from_spec(&model);
+    // This rank records the neurons it owns (and, in threads, the plastic synapses only).
     let mut plan = full_plan.clone();
+    if in_threads {
+        for (k, w) in plan.weights.iter_mut().enumerate() {
+            *w &= model.projections[k].plasticity.is_some();
+        }
+    }
     for probe in plan.state.iter_mut() {
         let (lo, hi) = sim.owned()[probe.pop];
         probe.neurons.retain(|&i| i >= lo && i < hi);
@@ -877,7 +919,18 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize) -> R
     };
     let completed = end == RunEnd::Completed;
     let merged = if root {
-        merge::merge_parts(&a.out, ranks, sim.net(), &full_plan, &meta, completed, reached_ms, simulation_s).and_then(|_| {
+        merge::merge_parts(
+            &a.out,
+            ranks,
+            sim.net(),
+            &full_plan,
+            &meta,
+            completed,
+            reached_ms,
+            simulation_s,
+            static_edges,
+        )
+        .and_then(|_| {
             let summary = RunSummary::collect(&sim, &model_name, requested, construction_s, simulation_s, completed);
             write_json(&run_json, &summary)?;
             println!("{summary}");
@@ -902,6 +955,54 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize) -> R
     Ok(())
 }
 
+/// The network that the parts of a threaded run share out: drawn once, by the first part that
+/// asks for it (the others wait; the drawing uses every core), and released by part 0 once every
+/// part holds its share.
+#[derive(Default)]
+struct OnceDrawn {
+    state: std::sync::Mutex<DrawState>,
+}
+
+#[derive(Default)]
+enum DrawState {
+    #[default]
+    NotYet,
+    Ready(std::sync::Arc<build::Drawn>),
+    Released,
+}
+
+impl OnceDrawn {
+    /// Rank `rank`'s share of `model`'s network for `ranks` ranks (see [`build::Drawn::share`]).
+    fn share(&self, model: &ModelSpec, rank: usize, ranks: usize) -> Result<crate::network::Network> {
+        let drawn = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            match &*state {
+                DrawState::NotYet => {
+                    let d = std::sync::Arc::new(build::Drawn::new(model, model.simulation.seed));
+                    *state = DrawState::Ready(d.clone());
+                    d
+                }
+                DrawState::Ready(d) => d.clone(),
+                DrawState::Released => unreachable!("released before every part took its share"),
+            }
+        };
+        drawn.share(model, model.simulation.seed, rank, ranks)
+    }
+
+    /// `f` of the whole network, while it is held.
+    fn with<R>(&self, f: impl FnOnce(&build::Drawn) -> R) -> R {
+        match &*self.state.lock().unwrap_or_else(|e| e.into_inner()) {
+            DrawState::Ready(d) => f(d),
+            _ => unreachable!("the network is drawn before part 0 takes its share and kept until released"),
+        }
+    }
+
+    /// Free the whole network (the shares stay).
+    fn release(&self) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = DrawState::Released;
+    }
+}
+
 /// One repetition of `hebb bench`, as part 0 saw it.
 #[derive(Default)]
 struct BenchRun {
@@ -913,10 +1014,9 @@ struct BenchRun {
     summary: Option<RunSummary>,
 }
 
-/// Whether the ranks of `comm` are threads of this process.
-fn sim_in_threads(comm: &dyn crate::dist::Comm) -> bool {
-    comm.unit_name() == "thread"
-}
+/// The most threads `hebb run` picks on its own (`--threads 0`): each thread's part of the network
+/// duplicates the neuron arrays (see ARCHITECTURE.md, "Threads and determinism").
+const AUTO_THREADS_MAX: usize = 16;
 
 /// Run `f` as `parts` parts of one network in threads of this process (see `dist::threads`) and
 /// return part 0's outcome; when a part ended before part 0 could learn of it (it returned an
@@ -925,7 +1025,8 @@ fn in_parts<T: Send>(parts: usize, f: impl Fn(crate::dist::threads::ThreadComm) 
     use crate::dist::threads::{run_parts, PartEnd};
     let mut first_error = None;
     let mut root = None;
-    for (p, end) in run_parts(parts, f).into_iter().enumerate() {
+    let ends = run_parts(parts, f).map_err(|e| Error::Usage(format!("cannot start {parts} threads: {e}")))?;
+    for (p, end) in ends.into_iter().enumerate() {
         match end {
             PartEnd::Panicked(e) => std::panic::resume_unwind(e),
             PartEnd::Returned(r) if p == 0 => root = Some(r),
@@ -936,21 +1037,39 @@ fn in_parts<T: Send>(parts: usize, f: impl Fn(crate::dist::threads::ThreadComm) 
     match (root, first_error) {
         (Some(r), _) => r,
         (None, Some(e)) => Err(e),
-        (None, None) => unreachable!("part 0 ended because another part did, which returned no error"),
+        // A part left the collectives early without an error: the parts disagree on the order
+        // of their collectives, a bug.
+        (None, None) => Err(Error::Usage(
+            "internal error: a simulation thread ended early without an error".into(),
+        )),
     }
 }
 
 /// Warn (once) when `--bind-threads` asks for more CPUs than this process may use: threads then
 /// share CPUs.
 fn warn_unbound(threads: usize) {
-    if let Ok(cpus) = std::thread::available_parallelism() {
-        if cpus.get() < threads {
+    if let Some(cpus) = allowed_cpus() {
+        if cpus < threads {
             eprintln!(
                 "warning: --bind-threads: fewer CPUs available to this process ({cpus}) than its {threads} threads; \
                  some threads share a CPU"
             );
         }
     }
+}
+
+/// How many CPUs this thread may run on (its affinity mask, which pinning uses); `None` where
+/// it cannot be read.
+fn allowed_cpus() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sched_getaffinity on a zeroed cpu_set_t of the size passed.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            return Some(libc::CPU_COUNT(&set) as usize);
+        }
+    }
+    std::thread::available_parallelism().ok().map(|n| n.get())
 }
 
 /// The progress bar of `hebb run` (hidden when not shown).
@@ -988,13 +1107,19 @@ fn plastic_projections(net: &crate::network::Network) -> Vec<usize> {
 
 fn install_ctrlc() {
     use std::sync::atomic::Ordering;
-    // First Ctrl-C: stop at the end of the current step and write everything; second: exit now.
-    let _ = ctrlc::set_handler(|| {
-        if stop_flag().swap(true, Ordering::SeqCst) {
-            eprintln!("\nsecond interrupt: exiting immediately");
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: stopping at the end of the current step (Ctrl-C again to exit now)");
+    // Once per process: the parts of a threaded run all get here, and a second `set_handler`
+    // would re-initialise the semaphore that the first one's thread is waiting on (ctrlc 3.5),
+    // losing every later Ctrl-C.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // First Ctrl-C: stop at the end of the current step and write everything; second: exit now.
+        let _ = ctrlc::set_handler(|| {
+            if stop_flag().swap(true, Ordering::SeqCst) {
+                eprintln!("\nsecond interrupt: exiting immediately");
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupt: stopping at the end of the current step (Ctrl-C again to exit now)");
+        });
     });
 }
 
@@ -1112,7 +1237,12 @@ fn bench(a: BenchArgs) -> Result<()> {
     };
     let mut plan = RecordPlan::none(model.populations.len());
     plan.spike_limit = model.populations.iter().map(|p| p.size as u32).collect();
-    let parts = a.threads.max(1);
+    if a.threads == 0 {
+        return Err(Error::Usage(
+            "--threads: 0 is not allowed for hebb bench; give the number of threads (1 or more)".into(),
+        ));
+    }
+    let parts = a.threads;
     if parts > 1 && a.bind_threads {
         warn_unbound(parts);
     }
@@ -1125,16 +1255,24 @@ fn bench(a: BenchArgs) -> Result<()> {
             if recording {
                 crate::io::prepare_out_dir(&tmp, true)?;
             }
-            // One part per thread (`dist::threads`), each building and running its share.
+            // One part per thread (`dist::threads`), each taking its share of the network drawn
+            // once, and running it.
+            let drawn = OnceDrawn::default();
             let once = |comm: Box<dyn crate::dist::Comm>| -> Result<Option<BenchRun>> {
                 let (rank, ranks) = (comm.rank(), comm.size());
                 let root = rank == 0;
                 let t0 = Instant::now();
-                let built = build::build_share(&model, model.simulation.seed, rank, ranks);
+                let built = match ranks {
+                    1 => build::build(&model),
+                    _ => drawn.share(&model, rank, ranks),
+                };
                 let net = agree(&*comm, built)?;
                 let mut sim = Simulation::with_comm(net, 1, comm)?;
                 // The synapse totals were summed over the parts: all have been built.
                 let construction_s = t0.elapsed().as_secs_f64();
+                if root {
+                    drawn.release();
+                }
                 bind_threads(&mut sim, parts == 1, a.bind_threads)?;
                 let stop = std::sync::atomic::AtomicBool::new(false);
                 let mut run = BenchRun {
@@ -1160,7 +1298,7 @@ fn bench(a: BenchArgs) -> Result<()> {
                     let closed = rec.finish(sim.net(), true, 0.0);
                     agree(sim.comm(), closed)?;
                     let merged = if root && ranks > 1 {
-                        crate::io::merge::merge_parts(&tmp, ranks, sim.net(), &plan, &meta, true, sim.net().time_ms(), 0.0)
+                        crate::io::merge::merge_parts(&tmp, ranks, sim.net(), &plan, &meta, true, sim.net().time_ms(), 0.0, None)
                     } else {
                         Ok(())
                     };
@@ -1220,8 +1358,9 @@ fn bench(a: BenchArgs) -> Result<()> {
                 fmt(&rec_s)
             );
             println!(
-                "recording overhead  {:+.1} % while streaming; creating and closing the files (fsync) costs {:.4} s once per run",
+                "recording overhead  {:+.1} % while streaming; creating and closing the files (fsync){} costs {:.4} s once per run",
                 (r / s - 1.0) * 100.0,
+                if a.threads > 1 { " and merging the threads' parts" } else { "" },
                 median(&mut open_close_s.clone())
             );
         }

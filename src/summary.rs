@@ -86,7 +86,7 @@ impl RunSummary {
                 }
             })
             .collect();
-        let threaded = sim.comm().unit_name() == "thread";
+        let threaded = sim.comm().in_process();
         let (synapses, synapse_bytes) = sim.synapse_totals();
         let synapses = synapses as usize;
         RunSummary {

@@ -48,7 +48,8 @@ pub trait Comm {
     }
     /// Start the all-gather of `header` and `send` without waiting for it; the caller computes
     /// meanwhile (the transfer hides behind the work) and then calls [`Comm::all_gather_finish`]
-    /// with the same, unchanged slices. At most one all-gather is in flight.
+    /// with the same, unchanged slices. At most one all-gather is in flight, and no other
+    /// collective runs until it is finished.
     fn all_gather_start(&self, header: &[u32], send: &[u32]);
     /// Complete the all-gather that [`Comm::all_gather_start`] began (see [`Comm::all_gather`]).
     fn all_gather_finish(&self, header: &[u32], send: &[u32], headers: &mut Vec<u32>, counts: &mut Vec<usize>, out: &mut Vec<u32>);
@@ -64,6 +65,10 @@ pub trait Comm {
     /// [`threads`]).
     fn unit_name(&self) -> &'static str {
         "rank"
+    }
+    /// Whether the ranks are threads of this one process ([`threads`]).
+    fn in_process(&self) -> bool {
+        false
     }
     /// This rank's index among the ranks that share its machine's CPUs (threads pinned with
     /// `--bind-threads` start at CPU `local_rank × threads`); `None` for a rank alone.

@@ -32,6 +32,11 @@ use std::time::{Duration, Instant};
 
 /// How long a waiting part spins before it yields its CPU (to parts that share it).
 const SPIN: Duration = Duration::from_micros(50);
+/// How long a waiting part yields before it sleeps between looks (a long wait, e.g. while part 0
+/// merges the output files, then costs no CPU).
+const NAP_AFTER: Duration = Duration::from_millis(2);
+/// Stack of a part's thread: the main thread's usual 8 MiB, which part 0 has.
+const STACK: usize = 8 << 20;
 
 /// What a part contributes to one collective.
 #[derive(Default)]
@@ -42,13 +47,15 @@ struct Payload {
     numbers: Vec<u64>,
 }
 
-/// One part's slot, on cache lines of its own (the others read it once per round).
-#[repr(align(128))]
+/// One part's slot, on cache lines of its own: the others spin on `round` (on a line of its own,
+/// which the owner writes once per round) and read the payload once per round.
+#[repr(C, align(128))]
 struct Slot {
     /// The last round this part posted.
     round: AtomicU64,
     /// Set when the part's thread ends (it posts nothing more).
     ended: AtomicBool,
+    _pad: [u8; 128 - 16],
     payload: [UnsafeCell<Payload>; 2],
 }
 
@@ -70,11 +77,20 @@ pub struct ThreadComm {
     rank: usize,
     world: Arc<World>,
     round: Cell<u64>,
+    /// The round of the all-gather started and not yet finished.
+    pending: Cell<Option<u64>>,
 }
 
 impl ThreadComm {
     /// Post this part's contribution to the next round; returns the round.
     fn post(&self, fill: impl FnOnce(&mut Payload)) -> u64 {
+        // A round posted while an all-gather is open would let a part overwrite that
+        // all-gather's buffer before this part read it (the parity argument needs every round
+        // read before the next is posted).
+        assert!(
+            self.pending.get().is_none(),
+            "no collective may run while an all-gather is in flight"
+        );
         let r = self.round.get() + 1;
         self.round.set(r);
         let slot = &self.world.slots[self.rank];
@@ -95,10 +111,13 @@ impl ThreadComm {
                 // the ended part reports itself.
                 std::panic::resume_unwind(Box::new(PartnerEnded));
             }
-            if start.elapsed() < SPIN {
+            let waited = start.elapsed();
+            if waited < SPIN {
                 std::hint::spin_loop();
-            } else {
+            } else if waited < NAP_AFTER {
                 std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
             }
         }
         // SAFETY: part p posted round r (Acquire above) and cannot overwrite it before this part
@@ -144,16 +163,17 @@ impl Comm for ThreadComm {
     }
 
     fn all_gather_start(&self, header: &[u32], send: &[u32]) {
-        self.post(|pl| {
+        let r = self.post(|pl| {
             pl.header.clear();
             pl.header.extend_from_slice(header);
             pl.ids.clear();
             pl.ids.extend_from_slice(send);
         });
+        self.pending.set(Some(r));
     }
 
     fn all_gather_finish(&self, _: &[u32], _: &[u32], headers: &mut Vec<u32>, counts: &mut Vec<usize>, out: &mut Vec<u32>) {
-        let r = self.round.get();
+        let r = self.pending.take().expect("all_gather_finish without all_gather_start");
         headers.clear();
         counts.clear();
         out.clear();
@@ -198,6 +218,10 @@ impl Comm for ThreadComm {
     fn unit_name(&self) -> &'static str {
         "thread"
     }
+
+    fn in_process(&self) -> bool {
+        true
+    }
 }
 
 /// How a part ended.
@@ -211,13 +235,15 @@ pub enum PartEnd<T> {
 }
 
 /// Run `f` as `parts` parts: part 0 on the calling thread, the others on threads of their own,
-/// each with its [`ThreadComm`]; returns how each ended, in part order.
-pub fn run_parts<T: Send>(parts: usize, f: impl Fn(ThreadComm) -> T + Sync) -> Vec<PartEnd<T>> {
+/// each with its [`ThreadComm`]; returns how each ended, in part order, or the error of a thread
+/// that could not be started (the parts already started then end at their first collective).
+pub fn run_parts<T: Send>(parts: usize, f: impl Fn(ThreadComm) -> T + Sync) -> std::io::Result<Vec<PartEnd<T>>> {
     let world = Arc::new(World {
         slots: (0..parts.max(1))
             .map(|_| Slot {
                 round: AtomicU64::new(0),
                 ended: AtomicBool::new(false),
+                _pad: [0; 128 - 16],
                 payload: [UnsafeCell::new(Payload::default()), UnsafeCell::new(Payload::default())],
             })
             .collect(),
@@ -229,6 +255,7 @@ pub fn run_parts<T: Send>(parts: usize, f: impl Fn(ThreadComm) -> T + Sync) -> V
             rank,
             world: world.clone(),
             round: Cell::new(0),
+            pending: Cell::new(None),
         };
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(comm)));
         world.slots[rank].ended.store(true, Ordering::Release);
@@ -239,17 +266,29 @@ pub fn run_parts<T: Send>(parts: usize, f: impl Fn(ThreadComm) -> T + Sync) -> V
         }
     };
     std::thread::scope(|s| {
-        let handles: Vec<_> = (1..parts)
-            .map(|rank| {
-                std::thread::Builder::new()
-                    .name(format!("hebb-part-{rank}"))
-                    .spawn_scoped(s, move || part(rank))
-                    .expect("cannot start a simulation thread")
-            })
-            .collect();
+        let mut handles = Vec::with_capacity(parts.saturating_sub(1));
+        for rank in 1..parts {
+            let spawned = std::thread::Builder::new()
+                .name(format!("hebb-part-{rank}"))
+                .stack_size(STACK)
+                .spawn_scoped(s, move || part(rank));
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    // The parts started wait for part 0 and for this one: let them end.
+                    world
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter(|&(r, _)| r == 0 || r >= rank)
+                        .for_each(|(_, slot)| slot.ended.store(true, Ordering::Release));
+                    return Err(e);
+                }
+            }
+        }
         let mut ends = vec![part(0)];
         ends.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(PartEnd::Panicked)));
-        ends
+        Ok(ends)
     })
 }
 
@@ -277,7 +316,8 @@ mod tests {
             let bytes = c.gather_bytes(&[r as u8; 2]);
             c.barrier();
             (seen, x[0], bytes)
-        });
+        })
+        .unwrap();
         for (r, end) in ends.into_iter().enumerate() {
             let PartEnd::Returned((seen, x, bytes)) = end else {
                 panic!("part {r} did not return")
@@ -294,6 +334,49 @@ mod tests {
         }
     }
 
+    /// The engine's split all-gather: start, work of uneven length, finish; buffers alternate
+    /// between rounds while parts run up to a round apart.
+    #[test]
+    fn split_all_gathers_with_uneven_parts_read_the_right_round() {
+        let ends = run_parts(3, |c| {
+            let r = c.rank() as u32;
+            let (mut headers, mut counts, mut out) = (Vec::new(), Vec::new(), Vec::new());
+            let mut seed = 12345u64 + u64::from(r);
+            for round in 0..300u32 {
+                let send = vec![round * 10 + r; (round % 4) as usize + r as usize];
+                c.all_gather_start(&[round], &send);
+                // Work of random length (0-40 µs) before finishing.
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let t = std::time::Instant::now();
+                while t.elapsed() < Duration::from_micros(seed >> 58) {
+                    std::hint::spin_loop();
+                }
+                c.all_gather_finish(&[round], &send, &mut headers, &mut counts, &mut out);
+                assert_eq!(headers, [round; 3]);
+                let expected: Vec<u32> = (0..3u32)
+                    .flat_map(|p| vec![round * 10 + p; (round % 4) as usize + p as usize])
+                    .collect();
+                assert_eq!(out, expected, "part {r}, round {round}");
+            }
+        })
+        .unwrap();
+        assert!(ends.iter().all(|e| matches!(e, PartEnd::Returned(()))));
+    }
+
+    #[test]
+    fn a_panicking_part_releases_the_others() {
+        let ends = run_parts(3, |c| {
+            if c.rank() == 2 {
+                std::panic::panic_any("part 2 is broken");
+            }
+            c.barrier();
+        })
+        .unwrap();
+        assert!(matches!(ends[0], PartEnd::PartnerEnded));
+        assert!(matches!(ends[1], PartEnd::PartnerEnded));
+        assert!(matches!(&ends[2], PartEnd::Panicked(e) if e.downcast_ref::<&str>() == Some(&"part 2 is broken")));
+    }
+
     #[test]
     fn a_part_that_ends_early_releases_the_others() {
         let ends = run_parts(3, |c| {
@@ -302,7 +385,8 @@ mod tests {
             }
             c.barrier();
             Ok(())
-        });
+        })
+        .unwrap();
         assert!(matches!(ends[0], PartEnd::PartnerEnded));
         assert!(matches!(ends[1], PartEnd::Returned(Err("part 1 failed"))));
         assert!(matches!(ends[2], PartEnd::PartnerEnded));

@@ -46,25 +46,9 @@ impl H5Recorder {
         let state = StateWriter::create(&dir.join("state.h5"), &reports, meta).map_err(|e| h5(e, dir))?;
         let mut weights = WeightWriter::create(&dir.join("weights.h5"), meta).map_err(|e| h5(e, dir))?;
         for (k, pr) in net.projections.iter().enumerate() {
-            if !plan.weights.get(k).copied().unwrap_or(false) {
-                continue;
+            if plan.weights.get(k).copied().unwrap_or(false) {
+                write_edges(&mut weights, net, pr).map_err(|e| h5(e, dir))?;
             }
-            let src: Vec<u64> = pr.sources().into_iter().map(u64::from).collect();
-            let tgt: Vec<u64> = pr.targets.iter().map(|&t| t as u64).collect();
-            let delay: Vec<f64> = (0..pr.len()).map(|s| pr.delay(s) as f64 * net.dt).collect();
-            let unit = net.populations[pr.post].spec.weight_unit();
-            weights
-                .write_edges(
-                    &pr.name,
-                    &net.populations[pr.pre].name,
-                    &net.populations[pr.post].name,
-                    &src,
-                    &tgt,
-                    &pr.weight_values(),
-                    &delay,
-                    unit,
-                )
-                .map_err(|e| h5(e, dir))?;
         }
         Ok(H5Recorder {
             plan,
@@ -112,6 +96,24 @@ impl H5Recorder {
         r3.map_err(|e| h5(e, &dir))?;
         Ok(())
     }
+}
+
+/// Write the synapses of `pr` (a projection between populations of `net`) as edges.
+pub fn write_edges(weights: &mut WeightWriter, net: &Network, pr: &crate::synapse::Projection) -> std::result::Result<(), H5Error> {
+    let src: Vec<u64> = pr.sources().into_iter().map(u64::from).collect();
+    let tgt: Vec<u64> = pr.targets.iter().map(|&t| t as u64).collect();
+    let delay: Vec<f64> = (0..pr.len()).map(|s| pr.delay(s) as f64 * net.dt).collect();
+    let unit = net.populations[pr.post].spec.weight_unit();
+    weights.write_edges(
+        &pr.name,
+        &net.populations[pr.pre].name,
+        &net.populations[pr.post].name,
+        &src,
+        &tgt,
+        &pr.weight_values(),
+        &delay,
+        unit,
+    )
 }
 
 impl Recorder for H5Recorder {

@@ -45,7 +45,9 @@ fn h5(p: &Path) -> impl Fn(super::hdf5::H5Error) -> Error + '_ {
 
 /// Merge the parts of `ranks` ranks in `dir` into the single-process files of `dir`. `net` is
 /// any rank's network (populations, projection names and plasticity are the same on all ranks)
-/// and `plan` the full record plan of the model.
+/// and `plan` the full record plan of the model. `weights`: `dir/weights.h5`, already open and
+/// holding the edges of every static projection the plan asks for (the threads of one process
+/// write them from the whole network, see `hebb run`), so that the parts hold only plastic ones.
 #[allow(clippy::too_many_arguments)]
 pub fn merge_parts(
     dir: &Path,
@@ -56,6 +58,7 @@ pub fn merge_parts(
     completed: bool,
     reached_ms: f64,
     wall_s: f64,
+    weights: Option<WeightWriter>,
 ) -> Result<()> {
     let parts: Vec<PathBuf> = (0..ranks).map(|r| rank_dir(dir, r)).collect();
 
@@ -129,9 +132,13 @@ pub fn merge_parts(
 
     // Weights.
     let out = dir.join("weights.h5");
-    let mut ww = WeightWriter::create(&out, meta).map_err(h5(&out))?;
+    let static_written = weights.is_some();
+    let mut ww = match weights {
+        Some(w) => w,
+        None => WeightWriter::create(&out, meta).map_err(h5(&out))?,
+    };
     for (k, pr) in net.projections.iter().enumerate() {
-        if !plan.weights.get(k).copied().unwrap_or(false) {
+        if !plan.weights.get(k).copied().unwrap_or(false) || (static_written && pr.plastic.is_none()) {
             continue;
         }
         let mut cols = Vec::with_capacity(ranks);

@@ -187,6 +187,38 @@ impl Projection {
         }
     }
 
+    /// A copy of this (static) projection with only the synapses onto `lo..hi`, as
+    /// [`Projection::retain_targets`] leaves it, built without copying the rest.
+    pub fn share(&self, lo: u32, hi: u32) -> Projection {
+        assert!(self.plastic.is_none(), "shares are cut before plasticity is set up");
+        let n_pre = self.row_ptr.len() - 1;
+        let mut keep = Vec::new();
+        let mut row_ptr = Vec::with_capacity(n_pre + 1);
+        row_ptr.push(0u64);
+        for j in 0..n_pre {
+            keep.extend(self.row_in(j, lo, hi, false));
+            row_ptr.push(keep.len() as u64);
+        }
+        Projection {
+            name: self.name.clone(),
+            pre: self.pre,
+            post: self.post,
+            receptor: self.receptor,
+            row_ptr,
+            targets: keep.iter().map(|&s| self.targets[s]).collect(),
+            weights: match &self.weights {
+                Weights::Uniform(w) => Weights::Uniform(*w),
+                Weights::PerSynapse(w) => Weights::PerSynapse(keep.iter().map(|&s| w[s]).collect()),
+            },
+            delays: match &self.delays {
+                Delays::Constant(d) => Delays::Constant(*d),
+                Delays::PerSynapse(v) => Delays::PerSynapse(keep.iter().map(|&s| v[s]).collect()),
+            },
+            max_delay: self.max_delay,
+            plastic: None,
+        }
+    }
+
     /// Keep only the synapses onto postsynaptic neurons `lo..hi` (a rank's share, see
     /// [`crate::dist`]); rows stay sorted by target and the plastic index is rebuilt.
     pub fn retain_targets(&mut self, lo: u32, hi: u32, n_post: usize) {

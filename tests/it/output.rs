@@ -94,11 +94,29 @@ fn interrupted_run_leaves_a_consistent_prefix_on(threads: &str) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     std::thread::sleep(std::time::Duration::from_millis(700));
+    if threads != "1" {
+        // The parts path runs (not chunks of one network): its threads are named so.
+        let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .collect();
+        assert!(names.iter().any(|n| n.trim() == "hebb-part-1"), "{names:?}");
+    }
     let ok = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(ok.success());
+    // A lost interrupt would hang here: give up after a minute instead.
+    let mut child = child;
+    let t1 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t1.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("the run did not stop on SIGINT ({threads} thread(s))");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let output = child.wait_with_output().unwrap();
     assert_eq!(
         output.status.code(),

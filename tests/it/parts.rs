@@ -228,5 +228,46 @@ fn threads_stop_together_with_one_message_on_a_bad_output() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("not_a_dir"), "{err}");
     assert_eq!(err.matches("error:").count(), 1, "one message: {err}");
+    assert!(
+        err.starts_with("error: ") && !err.contains("thread 0:"),
+        "part 0's error, as one process words it: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// `hebb bench -j 2` runs the network of `-j 1` (same synapses, events and rates), with and
+/// without recording, and leaves no temporary files.
+#[test]
+fn bench_with_threads_runs_the_one_thread_network() {
+    let json = |threads: &str| -> serde_json::Value {
+        let out = Command::new(hebb())
+            .args(["bench", super::common::model_path("cuba.toml").to_str().unwrap()])
+            .args(["--duration", "100", "--repeat", "2", "--record", "--json", "-j", threads])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (one, two) = (json("1"), json("2"));
+    for key in ["synapses", "synaptic_events", "populations"] {
+        assert_eq!(one["summary"][key], two["summary"][key], "{key}");
+    }
+    assert_eq!(two["summary"]["threads"], 2);
+    assert_eq!(two["simulation_recording_s_all"].as_array().unwrap().len(), 2);
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("hebb-bench-"))
+        .filter(|e| {
+            // Only this test's processes; other tests may bench at the same time.
+            let pid = e
+                .file_name()
+                .to_string_lossy()
+                .trim_start_matches("hebb-bench-")
+                .parse::<u32>()
+                .ok();
+            pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "temporary directories left: {leftovers:?}");
 }
