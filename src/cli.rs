@@ -754,8 +754,9 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
         Err(Error::Interrupted { .. }) => 130,
         _ => 2,
     };
+    // A rank that only stopped because another failed says nothing: the other says why.
     let msg = match &r {
-        Ok(_) => String::new(),
+        Ok(_) | Err(Error::PeerFailed { .. }) => String::new(),
         Err(e) => e.to_string(),
     };
     // Rank 0 prints before anyone exits: a launcher ends the whole job when the first rank
@@ -776,7 +777,9 @@ fn agree<T>(comm: &dyn crate::dist::Comm, r: Result<T>) -> Result<T> {
                 .filter(|(_, m)| !m.is_empty())
                 .map(|(r, m)| (r, String::from_utf8_lossy(&m).into_owned()))
                 .collect();
-            let text = if (msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1)) || (msgs.len() == 1 && msgs[0].0 == 0) {
+            let text = if msgs.is_empty() {
+                format!("a {} failed", comm.unit_name())
+            } else if (msgs.len() == comm.size() && msgs.iter().all(|(_, m)| *m == msgs[0].1)) || (msgs.len() == 1 && msgs[0].0 == 0) {
                 msgs[0].1.clone()
             } else {
                 let unit = comm.unit_name();

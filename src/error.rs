@@ -65,6 +65,15 @@ pub enum Error {
         /// Exit code.
         code: i32,
     },
+    /// Another rank (or thread) of a distributed run failed and reports why itself; this one
+    /// stopped at the same step.
+    #[error("stopped at {reached_ms} ms because another {unit} failed ({unit} 0 reports its error)")]
+    PeerFailed {
+        /// Simulated time reached, ms.
+        reached_ms: f64,
+        /// What the others are: "rank" or "thread".
+        unit: &'static str,
+    },
     /// The run was stopped by the user (Ctrl-C); its outputs are closed and marked incomplete.
     #[error("interrupted at {reached_ms} ms; the outputs hold everything up to then and are marked incomplete (completed = 0)")]
     Interrupted {

@@ -590,11 +590,10 @@ impl Simulation {
         self.status_all = 0;
         match failed {
             Some(e) => Err(e),
-            None if status & STATUS_ERROR != 0 => Err(crate::Error::Usage(format!(
-                "stopped at {} ms because another {unit} failed ({unit} 0 reports its error)",
-                self.net.time_ms(),
-                unit = self.comm.unit_name()
-            ))),
+            None if status & STATUS_ERROR != 0 => Err(crate::Error::PeerFailed {
+                reached_ms: self.net.time_ms(),
+                unit: self.comm.unit_name(),
+            }),
             None if status & STATUS_STOP != 0 => Ok(RunEnd::Interrupted),
             None => Ok(RunEnd::Completed),
         }
