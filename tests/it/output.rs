@@ -83,7 +83,7 @@ fn interrupted_run_leaves_a_consistent_prefix_on(threads: &str) {
         .arg(model_path("cuba.toml"))
         .arg("--out")
         .arg(&out)
-        .args(["--duration", "100000", "-q", "-j", threads])
+        .args(["--duration", "100000", "-q", "-j", threads, "--bind-threads"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -96,11 +96,38 @@ fn interrupted_run_leaves_a_consistent_prefix_on(threads: &str) {
     std::thread::sleep(std::time::Duration::from_millis(700));
     if threads != "1" {
         // The parts path runs (not chunks of one network): its threads are named so.
-        let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        // (name, CPUs it may run on) of every thread.
+        let tasks: Vec<(String, String)> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
             .unwrap()
-            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter_map(|t| {
+                let dir = t.ok()?.path();
+                let status = std::fs::read_to_string(dir.join("status")).ok()?;
+                let cpus = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?
+                    .trim()
+                    .to_string();
+                Some((std::fs::read_to_string(dir.join("comm")).ok()?.trim().to_string(), cpus))
+            })
             .collect();
-        assert!(names.iter().any(|n| n.trim() == "hebb-part-1"), "{names:?}");
+        let cpus = |name: &str| tasks.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone());
+        let part1 = cpus("hebb-part-1").unwrap_or_else(|| panic!("no part thread: {tasks:?}"));
+        // --bind-threads: part 0 (the main thread) on the first CPU this process may use, part 1
+        // on the second, where there are two.
+        let mine = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let allowed = mine
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap()
+            .trim()
+            .to_string();
+        if allowed.contains(['-', ',']) {
+            let main = cpus("hebb").unwrap();
+            assert!(
+                !part1.contains(['-', ',']) && !main.contains(['-', ',']) && part1 != main,
+                "{tasks:?}"
+            );
+        }
     }
     let ok = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
