@@ -873,11 +873,18 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
     let bar = progress_bar(show, steps);
     let dt = model.simulation.dt;
     let unit = sim.comm().unit_name();
-    // This rank records the neurons it owns (and, in threads, the plastic synapses only).
+    // This rank records the neurons it owns. In threads, the plastic synapses only, and part 0
+    // writes every part's spikes as they are exchanged (a single process's spikes.h5, streamed,
+    // with nothing to merge); the others none.
     let mut plan = full_plan.clone();
     if in_threads {
         for (k, w) in plan.weights.iter_mut().enumerate() {
             *w &= model.projections[k].plasticity.is_some();
+        }
+        if root {
+            sim.record_spikes_of_all_ranks(true);
+        } else {
+            plan.spike_limit.iter_mut().for_each(|l| *l = 0);
         }
     }
     for probe in plan.state.iter_mut() {
@@ -888,6 +895,9 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
     plan.state.retain(|probe| !probe.neurons.is_empty());
     let created = H5Recorder::create(&part, sim.net(), plan, &meta);
     let mut recorder = agree(sim.comm(), created)?;
+    if in_threads && root {
+        recorder.spikes_of_all_ranks();
+    }
     recorder.snapshot_projections(plastic_projections(sim.net()));
     let t1 = Instant::now();
     let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
@@ -932,6 +942,7 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
             reached_ms,
             simulation_s,
             static_edges,
+            in_threads,
         )
         .and_then(|_| {
             let summary = RunSummary::collect(&sim, &model_name, requested, construction_s, simulation_s, completed);
@@ -1291,8 +1302,17 @@ fn bench(a: BenchArgs) -> Result<()> {
                     let made = std::fs::create_dir_all(&part).map_err(|e| Error::io(&part, format!("cannot create: {e}")));
                     agree(sim.comm(), made)?;
                     let t0 = Instant::now();
-                    let created = H5Recorder::create(&part, sim.net(), plan.clone(), &meta);
+                    // As `hebb run`: part 0 writes every part's spikes.
+                    let mut part_plan = plan.clone();
+                    if ranks > 1 && !root {
+                        part_plan.spike_limit.iter_mut().for_each(|l| *l = 0);
+                    }
+                    let created = H5Recorder::create(&part, sim.net(), part_plan, &meta);
                     let mut rec = agree(sim.comm(), created)?;
+                    if ranks > 1 && root {
+                        rec.spikes_of_all_ranks();
+                        sim.record_spikes_of_all_ranks(true);
+                    }
                     sim.comm().barrier();
                     let t1 = Instant::now();
                     let ran = sim.run(model.steps(), &mut rec, &stop, |_| {});
@@ -1301,7 +1321,7 @@ fn bench(a: BenchArgs) -> Result<()> {
                     let closed = rec.finish(sim.net(), true, 0.0);
                     agree(sim.comm(), closed)?;
                     let merged = if root && ranks > 1 {
-                        crate::io::merge::merge_parts(&tmp, ranks, sim.net(), &plan, &meta, true, sim.net().time_ms(), 0.0, None)
+                        crate::io::merge::merge_parts(&tmp, ranks, sim.net(), &plan, &meta, true, sim.net().time_ms(), 0.0, None, true)
                     } else {
                         Ok(())
                     };

@@ -168,6 +168,9 @@ pub struct Simulation {
     status_all: u32,
     /// Reused exchange buffers.
     xchg: Exchange,
+    /// Steps whose spikes every rank now has in `hist`, for `Recorder::record_all_ranks` (kept
+    /// only when asked for: `record_spikes_of_all_ranks`).
+    exchanged: Option<Vec<u64>>,
     /// Every integrated population adds its inputs after integrating (sparse CUBA input) and
     /// nothing is plastic, so steps run as [`Phase::IntegrateThenDeliver`], and with several ranks a step can integrate
     /// before the previous slice's exchange completes: `run` starts each exchange non-blocking
@@ -398,6 +401,7 @@ impl Simulation {
             status_local: 0,
             status_all: 0,
             xchg: Exchange::default(),
+            exchanged: None,
             synapse_totals: (synapse_totals[0], synapse_totals[1]),
             onto,
             poisson_onto,
@@ -529,6 +533,29 @@ impl Simulation {
         self.binding = None;
     }
 
+    /// Hand the recorder every rank's spikes of each step once they have been exchanged
+    /// ([`Recorder::record_all_ranks`]): one rank can then write the whole raster as a single
+    /// process does (the threads of [`crate::dist::threads`] do).
+    pub fn record_spikes_of_all_ranks(&mut self, on: bool) {
+        self.exchanged = on.then(Vec::new);
+    }
+
+    /// Pass the steps exchanged since the last call to `recorder.record_all_ranks`.
+    fn record_exchanged(&mut self, recorder: &mut dyn Recorder) -> Result<()> {
+        let Some(steps) = self.exchanged.as_mut() else {
+            return Ok(());
+        };
+        let h = self.hist.len() as u64;
+        let mut r = Ok(());
+        for &step in steps.iter() {
+            if r.is_ok() {
+                r = recorder.record_all_ranks(&self.net, step, &self.hist[(step % h) as usize]);
+            }
+        }
+        steps.clear();
+        r
+    }
+
     /// Switch stage timers on or off.
     pub fn set_timings(&mut self, on: bool) {
         self.timers.enabled = on;
@@ -568,7 +595,10 @@ impl Simulation {
             self.step();
             if failed.is_none() {
                 let t0 = self.timers.start();
-                if let Err(e) = recorder.record(&self.net, &self.spikes) {
+                if let Err(e) = recorder
+                    .record(&self.net, &self.spikes)
+                    .and_then(|()| self.record_exchanged(recorder))
+                {
                     failed = Some(e);
                     self.status_local |= STATUS_ERROR;
                 }
@@ -585,6 +615,12 @@ impl Simulation {
         let t0 = self.timers.start();
         self.exchange_finish();
         self.timers.add_gather(t0);
+        if failed.is_none() {
+            // The spikes of the last steps, exchanged just now.
+            if let Err(e) = self.record_exchanged(recorder) {
+                failed = Some(e);
+            }
+        }
         let status = self.status_all;
         self.status_local = 0;
         self.status_all = 0;
@@ -811,6 +847,9 @@ impl Simulation {
         let Some(k) = self.pending.take() else { return };
         let h = self.hist.len() as u64;
         let m = self.slice;
+        if let Some(steps) = self.exchanged.as_mut() {
+            steps.extend(k + 1 - m..=k);
+        }
         let x = &mut self.xchg;
         self.comm
             .all_gather_finish(&x.header, &x.send, &mut x.headers, &mut x.counts, &mut x.out);

@@ -24,6 +24,8 @@ pub struct H5Recorder {
     t_buf: Vec<f64>,
     id_buf: Vec<u64>,
     frame: Vec<f32>,
+    /// Spikes come from `record_all_ranks` (every rank's), not from `record`.
+    spikes_of_all_ranks: bool,
 }
 
 fn h5(e: H5Error, dir: &Path) -> Error {
@@ -61,7 +63,32 @@ impl H5Recorder {
             t_buf: Vec::new(),
             id_buf: Vec::new(),
             frame: Vec::new(),
+            spikes_of_all_ranks: false,
         })
+    }
+
+    /// Write every rank's spikes (from [`Recorder::record_all_ranks`]) instead of this rank's.
+    pub fn spikes_of_all_ranks(&mut self) {
+        self.spikes_of_all_ranks = true;
+    }
+
+    /// Append step `step`'s spikes (time `t` ms) of the populations the plan records.
+    fn write_spikes(&mut self, t: f64, spikes: &[Vec<u32>]) -> Result<()> {
+        for (p, s) in spikes.iter().enumerate() {
+            let Some(slot) = self.spike_slot[p] else {
+                continue;
+            };
+            if s.is_empty() {
+                continue;
+            }
+            let lim = self.plan.spike_limit[p];
+            self.id_buf.clear();
+            self.id_buf.extend(s.iter().filter(|&&i| i < lim).map(|&i| i as u64));
+            self.t_buf.clear();
+            self.t_buf.resize(self.id_buf.len(), t);
+            self.spikes.append(slot, &self.t_buf, &self.id_buf).map_err(|e| h5(e, &self.dir))?;
+        }
+        Ok(())
     }
 
     /// Snapshot the weights of these projections every `weight_interval` and at the end.
@@ -119,20 +146,8 @@ pub fn write_edges(weights: &mut WeightWriter, net: &Network, pr: &crate::synaps
 impl Recorder for H5Recorder {
     fn record(&mut self, net: &Network, spikes: &[Vec<u32>]) -> Result<()> {
         let k = net.step;
-        let t = net.time_ms();
-        for (p, s) in spikes.iter().enumerate() {
-            let Some(slot) = self.spike_slot[p] else {
-                continue;
-            };
-            if s.is_empty() {
-                continue;
-            }
-            let lim = self.plan.spike_limit[p];
-            self.id_buf.clear();
-            self.id_buf.extend(s.iter().filter(|&&i| i < lim).map(|&i| i as u64));
-            self.t_buf.clear();
-            self.t_buf.resize(self.id_buf.len(), t);
-            self.spikes.append(slot, &self.t_buf, &self.id_buf).map_err(|e| h5(e, &self.dir))?;
+        if !self.spikes_of_all_ranks {
+            self.write_spikes(net.time_ms(), spikes)?;
         }
         for (q, probe) in self.plan.state.iter().enumerate() {
             if k.is_multiple_of(probe.interval) {
@@ -147,6 +162,14 @@ impl Recorder for H5Recorder {
             if k.is_multiple_of(iv) && !self.snapshot.is_empty() {
                 self.write_snapshots(net)?;
             }
+        }
+        Ok(())
+    }
+
+    fn record_all_ranks(&mut self, net: &Network, step: u64, spikes: &[Vec<u32>]) -> Result<()> {
+        if self.spikes_of_all_ranks {
+            // The time `record` would write for that step (`Network::time_ms`).
+            self.write_spikes(step as f64 * net.dt, spikes)?;
         }
         Ok(())
     }

@@ -48,6 +48,8 @@ fn h5(p: &Path) -> impl Fn(super::hdf5::H5Error) -> Error + '_ {
 /// and `plan` the full record plan of the model. `weights`: `dir/weights.h5`, already open and
 /// holding the edges of every static projection the plan asks for (the threads of one process
 /// write them from the whole network, see `hebb run`), so that the parts hold only plastic ones.
+/// `spikes_in_rank_0`: rank 0's `spikes.h5` already holds every rank's spikes (see
+/// `Simulation::record_spikes_of_all_ranks`) and is moved into place instead of merged.
 #[allow(clippy::too_many_arguments)]
 pub fn merge_parts(
     dir: &Path,
@@ -59,10 +61,34 @@ pub fn merge_parts(
     reached_ms: f64,
     wall_s: f64,
     weights: Option<WeightWriter>,
+    spikes_in_rank_0: bool,
 ) -> Result<()> {
     let parts: Vec<PathBuf> = (0..ranks).map(|r| rank_dir(dir, r)).collect();
 
     // Spikes.
+    let out = dir.join("spikes.h5");
+    if spikes_in_rank_0 {
+        let all = parts[0].join("spikes.h5");
+        std::fs::rename(&all, &out).map_err(|e| Error::io(&out, format!("cannot move {} here: {e}", all.display())))?;
+    } else {
+        merge_spikes(&parts, net, plan, meta, completed, reached_ms, wall_s)?;
+    }
+    merge_rest(dir, ranks, &parts, net, plan, meta, completed, reached_ms, wall_s, weights)
+}
+
+/// The spikes of the parts, merged into `DIR/spikes.h5` (`parts[r]` is `DIR/ranks/rank_r`).
+#[allow(clippy::too_many_arguments)]
+fn merge_spikes(
+    parts: &[PathBuf],
+    net: &Network,
+    plan: &RecordPlan,
+    meta: &RunMetadata,
+    completed: bool,
+    reached_ms: f64,
+    wall_s: f64,
+) -> Result<()> {
+    let dir = parts[0].parent().and_then(Path::parent).expect("DIR/ranks/rank_0");
+    let ranks = parts.len();
     let mut pops = Vec::new();
     for (p, pop) in net.populations.iter().enumerate() {
         if plan.spike_limit[p] > 0 {
@@ -72,7 +98,7 @@ pub fn merge_parts(
     let out = dir.join("spikes.h5");
     let mut sw = SpikeWriter::create(&out, &pops, meta).map_err(h5(&out))?;
     let mut per_rank = Vec::with_capacity(ranks);
-    for part in &parts {
+    for part in parts {
         let f = part.join("spikes.h5");
         per_rank.push(read_spikes(&f).map_err(h5(&f))?);
     }
@@ -87,8 +113,23 @@ pub fn merge_parts(
         let (t, ids): (Vec<f64>, Vec<u64>) = all.into_iter().unzip();
         sw.append(slot, &t, &ids).map_err(h5(&out))?;
     }
-    sw.finish(completed, reached_ms, wall_s).map_err(h5(&out))?;
+    sw.finish(completed, reached_ms, wall_s).map_err(h5(&out))
+}
 
+/// State and weights of the parts, merged into `DIR/state.h5` and `DIR/weights.h5`.
+#[allow(clippy::too_many_arguments)]
+fn merge_rest(
+    dir: &Path,
+    ranks: usize,
+    parts: &[PathBuf],
+    net: &Network,
+    plan: &RecordPlan,
+    meta: &RunMetadata,
+    completed: bool,
+    reached_ms: f64,
+    wall_s: f64,
+    weights: Option<WeightWriter>,
+) -> Result<()> {
     // State.
     let reports = report_specs(net, plan);
     let out = dir.join("state.h5");
@@ -142,7 +183,7 @@ pub fn merge_parts(
             continue;
         }
         let mut cols = Vec::with_capacity(ranks);
-        for part in &parts {
+        for part in parts {
             let f = part.join("weights.h5");
             cols.push(read_edges(&f, &pr.name).map_err(h5(&f))?);
         }

@@ -28,6 +28,12 @@ pub fn prepare_out_dir(dir: &std::path::Path, force: bool) -> Result<()> {
 pub trait Recorder {
     /// Called after step `net.step`, with that step's spikes per population.
     fn record(&mut self, net: &Network, spikes: &[Vec<u32>]) -> Result<()>;
+    /// Called, when the simulation was asked to (`Simulation::record_spikes_of_all_ranks`), with
+    /// every rank's spikes of step `step` once they have been exchanged, steps in order (up to a
+    /// slice after `record` saw the step).
+    fn record_all_ranks(&mut self, _net: &Network, _step: u64, _spikes: &[Vec<u32>]) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A recorder that keeps nothing.
