@@ -10,6 +10,9 @@
 //! - weights: edges in CSR order (by source, then target: the ranks own ascending target
 //!   ranges), and every snapshot permuted the same way.
 //!
+//! The threads of one process (`dist::threads`) write spikes and static synapses once, from part
+//! 0, and merge only state and plastic synapses (see `merge_parts`).
+//!
 //! The merge reads whole datasets into memory (fine for the runs the test suite and a single
 //! node make; a streaming k-way merge is the way to go past memory).
 
