@@ -74,65 +74,9 @@ pub fn merge_parts(
         let all = parts[0].join("spikes.h5");
         std::fs::rename(&all, &out).map_err(|e| Error::io(&out, format!("cannot move {} here: {e}", all.display())))?;
     } else {
-        merge_spikes(&parts, net, plan, meta, completed, reached_ms, wall_s)?;
+        merge_spikes(dir, &parts, net, plan, meta, completed, reached_ms, wall_s)?;
     }
-    merge_rest(dir, ranks, &parts, net, plan, meta, completed, reached_ms, wall_s, weights)
-}
 
-/// The spikes of the parts, merged into `DIR/spikes.h5` (`parts[r]` is `DIR/ranks/rank_r`).
-#[allow(clippy::too_many_arguments)]
-fn merge_spikes(
-    parts: &[PathBuf],
-    net: &Network,
-    plan: &RecordPlan,
-    meta: &RunMetadata,
-    completed: bool,
-    reached_ms: f64,
-    wall_s: f64,
-) -> Result<()> {
-    let dir = parts[0].parent().and_then(Path::parent).expect("DIR/ranks/rank_0");
-    let ranks = parts.len();
-    let mut pops = Vec::new();
-    for (p, pop) in net.populations.iter().enumerate() {
-        if plan.spike_limit[p] > 0 {
-            pops.push((pop.name.clone(), pop.size as u64));
-        }
-    }
-    let out = dir.join("spikes.h5");
-    let mut sw = SpikeWriter::create(&out, &pops, meta).map_err(h5(&out))?;
-    let mut per_rank = Vec::with_capacity(ranks);
-    for part in parts {
-        let f = part.join("spikes.h5");
-        per_rank.push(read_spikes(&f).map_err(h5(&f))?);
-    }
-    for (slot, (name, _)) in pops.iter().enumerate() {
-        let mut all: Vec<(f64, u64)> = Vec::new();
-        for r in &per_rank {
-            if let Some((_, t, ids)) = r.iter().find(|(n, _, _)| n == name) {
-                all.extend(t.iter().copied().zip(ids.iter().copied()));
-            }
-        }
-        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let (t, ids): (Vec<f64>, Vec<u64>) = all.into_iter().unzip();
-        sw.append(slot, &t, &ids).map_err(h5(&out))?;
-    }
-    sw.finish(completed, reached_ms, wall_s).map_err(h5(&out))
-}
-
-/// State and weights of the parts, merged into `DIR/state.h5` and `DIR/weights.h5`.
-#[allow(clippy::too_many_arguments)]
-fn merge_rest(
-    dir: &Path,
-    ranks: usize,
-    parts: &[PathBuf],
-    net: &Network,
-    plan: &RecordPlan,
-    meta: &RunMetadata,
-    completed: bool,
-    reached_ms: f64,
-    wall_s: f64,
-    weights: Option<WeightWriter>,
-) -> Result<()> {
     // State.
     let reports = report_specs(net, plan);
     let out = dir.join("state.h5");
@@ -186,7 +130,7 @@ fn merge_rest(
             continue;
         }
         let mut cols = Vec::with_capacity(ranks);
-        for part in parts {
+        for part in &parts {
             let f = part.join("weights.h5");
             cols.push(read_edges(&f, &pr.name).map_err(h5(&f))?);
         }
@@ -239,4 +183,44 @@ fn merge_rest(
     }
     ww.finish(completed, reached_ms, wall_s).map_err(h5(&out))?;
     Ok(())
+}
+
+/// The spikes of the parts (`parts[r]` is `dir/ranks/rank_r`), merged into `dir/spikes.h5`.
+#[allow(clippy::too_many_arguments)]
+fn merge_spikes(
+    dir: &Path,
+    parts: &[PathBuf],
+    net: &Network,
+    plan: &RecordPlan,
+    meta: &RunMetadata,
+    completed: bool,
+    reached_ms: f64,
+    wall_s: f64,
+) -> Result<()> {
+    let ranks = parts.len();
+    let mut pops = Vec::new();
+    for (p, pop) in net.populations.iter().enumerate() {
+        if plan.spike_limit[p] > 0 {
+            pops.push((pop.name.clone(), pop.size as u64));
+        }
+    }
+    let out = dir.join("spikes.h5");
+    let mut sw = SpikeWriter::create(&out, &pops, meta).map_err(h5(&out))?;
+    let mut per_rank = Vec::with_capacity(ranks);
+    for part in parts {
+        let f = part.join("spikes.h5");
+        per_rank.push(read_spikes(&f).map_err(h5(&f))?);
+    }
+    for (slot, (name, _)) in pops.iter().enumerate() {
+        let mut all: Vec<(f64, u64)> = Vec::new();
+        for r in &per_rank {
+            if let Some((_, t, ids)) = r.iter().find(|(n, _, _)| n == name) {
+                all.extend(t.iter().copied().zip(ids.iter().copied()));
+            }
+        }
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let (t, ids): (Vec<f64>, Vec<u64>) = all.into_iter().unzip();
+        sw.append(slot, &t, &ids).map_err(h5(&out))?;
+    }
+    sw.finish(completed, reached_ms, wall_s).map_err(h5(&out))
 }
