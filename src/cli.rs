@@ -915,7 +915,12 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
     bar.finish_and_clear();
     let completed = matches!(result, Ok(RunEnd::Completed));
     let closed = recorder.finish(sim.net(), completed, simulation_s);
-    let ended = result.and_then(|end| closed.map(|_| end));
+    // A rank that stopped because another failed says nothing in `agree`: a file it could not
+    // close is then its own news.
+    let ended = match (result, closed) {
+        (Err(Error::PeerFailed { .. }), Err(c)) => Err(c),
+        (r, c) => r.and_then(|end| c.map(|_| end)),
+    };
     let reached_ms = sim.net().time_ms();
     sim.reduce_stats();
     let end = agree(sim.comm(), ended);

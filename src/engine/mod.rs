@@ -178,8 +178,10 @@ pub struct Simulation {
     integrate_first: bool,
     /// Exchanges start non-blocking (inside the several-rank loop of `run`, with `integrate_first`).
     defer: bool,
-    /// The step whose exchange is in flight.
-    pending: Option<u64>,
+    /// The steps (first, last) whose exchange is in flight.
+    pending: Option<(u64, u64)>,
+    /// The last step whose spikes every rank has in `hist` (exchanged or in flight).
+    exchanged_to: u64,
     /// Synapses and their bytes over all ranks.
     synapse_totals: (u64, u64),
     /// Spikes of the last completed step of the neurons this rank owns, per population.
@@ -383,6 +385,7 @@ impl Simulation {
             integrate_first,
             defer: false,
             pending: None,
+            exchanged_to: 0,
             spikes: vec![Vec::new(); np],
             chunk_spikes: vec![vec![Vec::new(); np]; threads],
             chunk_touched,
@@ -573,6 +576,10 @@ impl Simulation {
                 self.step();
                 let t0 = self.timers.start();
                 recorder.record(&self.net, &self.spikes)?;
+                if self.exchanged.is_some() {
+                    // One rank: its spikes are every rank's.
+                    recorder.record_all_ranks(&self.net, self.net.step, &self.spikes)?;
+                }
                 self.timers.add_record(t0);
                 if (s + 1) % every == 0 || s + 1 == steps {
                     progress(s + 1);
@@ -603,6 +610,8 @@ impl Simulation {
                     self.status_local |= STATUS_ERROR;
                 }
                 self.timers.add_record(t0);
+            } else if let Some(steps) = self.exchanged.as_mut() {
+                steps.clear();
             }
             if (s + 1) % every == 0 || s + 1 == steps {
                 progress(s + 1);
@@ -614,12 +623,21 @@ impl Simulation {
         self.defer = false;
         let t0 = self.timers.start();
         self.exchange_finish();
+        // The steps since the last slice (a run that is not a whole number of slices, or one
+        // that stopped), so that every rank has every spike up to the end (every rank stops
+        // after the same step, so all take part).
+        if self.net.step > self.exchanged_to {
+            self.exchange_start(self.net.step);
+            self.exchange_finish();
+        }
         self.timers.add_gather(t0);
         if failed.is_none() {
             // The spikes of the last steps, exchanged just now.
+            let t0 = self.timers.start();
             if let Err(e) = self.record_exchanged(recorder) {
                 failed = Some(e);
             }
+            self.timers.add_record(t0);
         }
         let status = self.status_all;
         self.status_local = 0;
@@ -821,15 +839,17 @@ impl Simulation {
         }
     }
 
-    /// Start exchanging the spikes of the slice ending at step k (see `exchange_finish`).
+    /// Start exchanging the spikes of the steps after the last exchanged one up to step k: the
+    /// slice ending at k, or at the end of a run the steps since the last slice (see
+    /// `exchange_finish`).
     fn exchange_start(&mut self, k: u64) {
         let h = self.hist.len() as u64;
-        let m = self.slice;
+        let first = self.exchanged_to + 1;
         let x = &mut self.xchg;
         x.header.clear();
         x.send.clear();
         x.header.push(self.status_local);
-        for step in k + 1 - m..=k {
+        for step in first..=k {
             let slot = (step % h) as usize;
             for &p in &self.integrated {
                 let l = &self.hist[slot][p];
@@ -838,23 +858,23 @@ impl Simulation {
             }
         }
         self.comm.all_gather_start(&x.header, &x.send);
-        self.pending = Some(k);
+        self.pending = Some((first, k));
+        self.exchanged_to = k;
     }
 
     /// Finish the exchange in flight: afterwards `hist` holds every rank's spikes of its slice,
     /// in ascending order (the ranks own ascending neuron ranges).
     fn exchange_finish(&mut self) {
-        let Some(k) = self.pending.take() else { return };
+        let Some((first, k)) = self.pending.take() else { return };
         let h = self.hist.len() as u64;
-        let m = self.slice;
         if let Some(steps) = self.exchanged.as_mut() {
-            steps.extend(k + 1 - m..=k);
+            steps.extend(first..=k);
         }
         let x = &mut self.xchg;
         self.comm
             .all_gather_finish(&x.header, &x.send, &mut x.headers, &mut x.counts, &mut x.out);
         let hl = x.header.len();
-        for step in k + 1 - m..=k {
+        for step in first..=k {
             for &p in &self.integrated {
                 self.hist[(step % h) as usize][p].clear();
             }
@@ -865,7 +885,7 @@ impl Simulation {
             self.status_all |= hdr[0];
             let mut pos = start;
             let mut i = 1;
-            for step in k + 1 - m..=k {
+            for step in first..=k {
                 for &p in &self.integrated {
                     let c = hdr[i] as usize;
                     self.hist[(step % h) as usize][p].extend_from_slice(&x.out[pos..pos + c]);

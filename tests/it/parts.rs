@@ -195,12 +195,14 @@ fn threads_write_the_one_thread_files_for_cuba_stdp() {
     );
 }
 
-/// Slices of 10 steps, per-synapse delays and Poisson drive, cut into 3 parts.
+/// Slices of 10 steps, per-synapse delays and Poisson drive, cut into 3 parts; 2007 steps, so
+/// that the run ends 7 steps into a slice (their spikes are exchanged at the end).
 #[test]
 fn threads_exchange_per_min_delay_slice_is_exact_with_distributed_delays() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("delta.toml");
-    std::fs::write(&model, DELTA_DELAYS).unwrap();
+    assert!(DELTA_DELAYS.contains("duration = 200.0"));
+    std::fs::write(&model, DELTA_DELAYS.replace("duration = 200.0", "duration = 200.7")).unwrap();
     run_single(&model, &dir.path().join("one"), 1);
     run_single(&model, &dir.path().join("three"), 3);
     assert_same_outputs(&dir.path().join("one"), &dir.path().join("three"), &[], &[("exc", "v")], &[]);
