@@ -190,7 +190,7 @@ fn draw(spec: &ModelSpec, seed: u64, cut: Option<(usize, usize)>) -> Drawn {
         }
         if let Some((rank, ranks)) = cut {
             let (lo, hi) = crate::dist::owned_range(spec.populations[post].size, rank, ranks);
-            proj.retain_targets(lo, hi, spec.populations[post].size);
+            proj = proj.share(lo, hi);
         }
         projections.push(proj);
     }

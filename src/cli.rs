@@ -830,25 +830,27 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
     // Threads of one process: part 0 writes the static synapses to the final weights.h5 from
     // the whole network, once, instead of every part writing its share for the merge to read
     // back and sort (at 100k neurons, 8 M synapses, that made `run -j 2` slower than `-j 1`).
-    let mut written = None;
-    if let (Some(d), true) = (drawn, root) {
-        let out = a.out.join("weights.h5");
-        let edges = d.with(|whole| -> Result<crate::io::hdf5::WeightWriter> {
-            let h5 = |e| Error::io(&out, e);
-            let mut w = crate::io::hdf5::WeightWriter::create(&out, &meta).map_err(h5)?;
-            for (k, pr) in whole.projections().iter().enumerate() {
-                if full_plan.weights[k] && model.projections[k].plasticity.is_none() {
-                    crate::io::h5recorder::write_edges(&mut w, sim.net(), pr).map_err(h5)?;
-                }
-            }
-            Ok(w)
-        });
-        d.release();
-        written = Some(edges);
-    }
-    let static_edges = match written {
-        Some(w) => Some(agree(sim.comm(), w)?),
-        None if in_threads => agree(sim.comm(), Ok(None))?,
+    let static_edges = match drawn {
+        Some(d) => {
+            let written = if root {
+                let out = a.out.join("weights.h5");
+                let edges = d.with(|whole| -> Result<crate::io::hdf5::WeightWriter> {
+                    let h5 = |e| Error::io(&out, e);
+                    let mut w = crate::io::hdf5::WeightWriter::create(&out, &meta).map_err(h5)?;
+                    for (k, pr) in whole.projections().iter().enumerate() {
+                        if full_plan.weights[k] && model.projections[k].plasticity.is_none() {
+                            crate::io::h5recorder::write_edges(&mut w, sim.net(), pr).map_err(h5)?;
+                        }
+                    }
+                    Ok(w)
+                });
+                d.release();
+                edges.map(Some)
+            } else {
+                Ok(None)
+            };
+            agree(sim.comm(), written)?
+        }
         None => None,
     };
     if in_threads && root && a.bind_threads {
@@ -873,18 +875,12 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
     let bar = progress_bar(show, steps);
     let dt = model.simulation.dt;
     let unit = sim.comm().unit_name();
-    // This rank records the neurons it owns. In threads, the plastic synapses only, and part 0
-    // writes every part's spikes as they are exchanged (a single process's spikes.h5, streamed,
-    // with nothing to merge); the others none.
+    // This rank records the neurons it owns; in threads, the plastic synapses only (part 0 has
+    // written the static ones) and spikes as `part_recorder` says.
     let mut plan = full_plan.clone();
     if in_threads {
         for (k, w) in plan.weights.iter_mut().enumerate() {
             *w &= model.projections[k].plasticity.is_some();
-        }
-        if root {
-            sim.record_spikes_of_all_ranks(true);
-        } else {
-            plan.spike_limit.iter_mut().for_each(|l| *l = 0);
         }
     }
     for probe in plan.state.iter_mut() {
@@ -893,11 +889,12 @@ fn run_ranks(a: &RunArgs, comm: Box<dyn crate::dist::Comm>, threads: usize, draw
     }
     // A report with none of this rank's neurons is left out of its part (the merge knows).
     plan.state.retain(|probe| !probe.neurons.is_empty());
-    let created = H5Recorder::create(&part, sim.net(), plan, &meta);
+    let created = if in_threads {
+        part_recorder(&part, &mut sim, plan, &meta)
+    } else {
+        H5Recorder::create(&part, sim.net(), plan, &meta)
+    };
     let mut recorder = agree(sim.comm(), created)?;
-    if in_threads && root {
-        recorder.spikes_of_all_ranks();
-    }
     recorder.snapshot_projections(plastic_projections(sim.net()));
     let t1 = Instant::now();
     let result = sim.run(steps, &mut recorder, stop_flag(), |s| {
@@ -1020,6 +1017,22 @@ impl OnceDrawn {
     fn release(&self) {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = DrawState::Released;
     }
+}
+
+/// The recorder of one thread's part (`dist::threads`), writing to `dir`: part 0 writes every
+/// part's spikes as they are exchanged (a single process's spikes.h5, streamed, nothing to
+/// merge), the others none.
+fn part_recorder(dir: &Path, sim: &mut Simulation, mut plan: RecordPlan, meta: &RunMetadata) -> Result<H5Recorder> {
+    let root = sim.comm().rank() == 0;
+    if !root {
+        plan.spike_limit.fill(0);
+    }
+    let mut recorder = H5Recorder::create(dir, sim.net(), plan, meta)?;
+    if root {
+        recorder.spikes_of_all_ranks();
+        sim.record_spikes_of_all_ranks(true);
+    }
+    Ok(recorder)
 }
 
 /// One repetition of `hebb bench`, as part 0 saw it.
@@ -1307,17 +1320,12 @@ fn bench(a: BenchArgs) -> Result<()> {
                     let made = std::fs::create_dir_all(&part).map_err(|e| Error::io(&part, format!("cannot create: {e}")));
                     agree(sim.comm(), made)?;
                     let t0 = Instant::now();
-                    // As `hebb run`: part 0 writes every part's spikes.
-                    let mut part_plan = plan.clone();
-                    if ranks > 1 && !root {
-                        part_plan.spike_limit.iter_mut().for_each(|l| *l = 0);
-                    }
-                    let created = H5Recorder::create(&part, sim.net(), part_plan, &meta);
+                    let created = if ranks > 1 {
+                        part_recorder(&part, &mut sim, plan.clone(), &meta)
+                    } else {
+                        H5Recorder::create(&part, sim.net(), plan.clone(), &meta)
+                    };
                     let mut rec = agree(sim.comm(), created)?;
-                    if ranks > 1 && root {
-                        rec.spikes_of_all_ranks();
-                        sim.record_spikes_of_all_ranks(true);
-                    }
                     sim.comm().barrier();
                     let t1 = Instant::now();
                     let ran = sim.run(model.steps(), &mut rec, &stop, |_| {});

@@ -61,14 +61,18 @@ pub trait Comm {
     fn gather_bytes(&self, send: &[u8]) -> Option<Vec<Vec<u8>>>;
     /// Wait for every rank.
     fn barrier(&self);
-    /// What one of the ranks is called in messages: "rank" (MPI) or "thread" (the parts of
-    /// [`threads`]).
-    fn unit_name(&self) -> &'static str {
-        "rank"
-    }
     /// Whether the ranks are threads of this one process ([`threads`]).
     fn in_process(&self) -> bool {
         false
+    }
+    /// What one of the ranks is called in messages: "rank" (MPI) or "thread" (the parts of
+    /// [`threads`]).
+    fn unit_name(&self) -> &'static str {
+        if self.in_process() {
+            "thread"
+        } else {
+            "rank"
+        }
     }
     /// This rank's index among the ranks that share its machine's CPUs (threads pinned with
     /// `--bind-threads` start at CPU `local_rank × threads`); `None` for a rank alone.

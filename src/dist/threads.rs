@@ -215,10 +215,6 @@ impl Comm for ThreadComm {
         Some(self.rank)
     }
 
-    fn unit_name(&self) -> &'static str {
-        "thread"
-    }
-
     fn in_process(&self) -> bool {
         true
     }

@@ -549,12 +549,9 @@ impl Simulation {
             return Ok(());
         };
         let h = self.hist.len() as u64;
-        let mut r = Ok(());
-        for &step in steps.iter() {
-            if r.is_ok() {
-                r = recorder.record_all_ranks(&self.net, step, &self.hist[(step % h) as usize]);
-            }
-        }
+        let r = steps
+            .iter()
+            .try_for_each(|&step| recorder.record_all_ranks(&self.net, step, &self.hist[(step % h) as usize]));
         steps.clear();
         r
     }

@@ -187,10 +187,9 @@ impl Projection {
         }
     }
 
-    /// A copy of this (static) projection with only the synapses onto `lo..hi`, as
-    /// [`Projection::retain_targets`] leaves it, built without copying the rest.
-    pub fn share(&self, lo: u32, hi: u32) -> Projection {
-        assert!(self.plastic.is_none(), "shares are cut before plasticity is set up");
+    /// The synapses onto postsynaptic neurons `lo..hi`: their indices in CSR order, and the row
+    /// starts of the projection that keeps only them (rows stay sorted by target).
+    fn kept(&self, lo: u32, hi: u32) -> (Vec<usize>, Vec<u64>) {
         let n_pre = self.row_ptr.len() - 1;
         let mut keep = Vec::new();
         let mut row_ptr = Vec::with_capacity(n_pre + 1);
@@ -199,6 +198,19 @@ impl Projection {
             keep.extend(self.row_in(j, lo, hi, false));
             row_ptr.push(keep.len() as u64);
         }
+        (keep, row_ptr)
+    }
+
+    /// A copy of this (static) projection with only the synapses onto `lo..hi` (a rank's share,
+    /// see [`crate::dist`]), built without copying the rest.
+    pub fn share(&self, lo: u32, hi: u32) -> Projection {
+        assert!(self.plastic.is_none(), "shares are cut before plasticity is set up");
+        let (keep, row_ptr) = self.kept(lo, hi);
+        self.cut(&keep, row_ptr)
+    }
+
+    /// The static part of this projection restricted to synapses `keep` (see [`Projection::kept`]).
+    fn cut(&self, keep: &[usize], row_ptr: Vec<u64>) -> Projection {
         Projection {
             name: self.name.clone(),
             pre: self.pre,
@@ -219,27 +231,13 @@ impl Projection {
         }
     }
 
-    /// Keep only the synapses onto postsynaptic neurons `lo..hi` (a rank's share, see
-    /// [`crate::dist`]); rows stay sorted by target and the plastic index is rebuilt.
+    /// Keep only the synapses onto postsynaptic neurons `lo..hi` ([`Projection::share`] in place);
+    /// a plastic projection keeps its synapses' state and gets its index rebuilt.
     pub fn retain_targets(&mut self, lo: u32, hi: u32, n_post: usize) {
-        let n_pre = self.row_ptr.len() - 1;
-        let mut keep = Vec::with_capacity(self.len());
-        let mut row_ptr = Vec::with_capacity(n_pre + 1);
-        row_ptr.push(0u64);
-        for j in 0..n_pre {
-            let r = self.row_in(j, lo, hi, false);
-            keep.extend(r);
-            row_ptr.push(keep.len() as u64);
-        }
-        self.targets = keep.iter().map(|&s| self.targets[s]).collect();
-        if let Weights::PerSynapse(w) = &mut self.weights {
-            *w = keep.iter().map(|&s| w[s]).collect();
-        }
-        if let Delays::PerSynapse(v) = &mut self.delays {
-            *v = keep.iter().map(|&s| v[s]).collect();
-        }
-        self.row_ptr = row_ptr;
-        if let Some(pl) = self.plastic.as_mut() {
+        let mut plastic = self.plastic.take();
+        let (keep, row_ptr) = self.kept(lo, hi);
+        *self = self.cut(&keep, row_ptr);
+        if let Some(pl) = plastic.as_mut() {
             if !pl.state.is_empty() {
                 pl.state = keep.iter().map(|&s| pl.state[s]).collect();
             }
@@ -250,6 +248,7 @@ impl Projection {
             pl.row_hint = row_hint;
             pl.hint_shift = hint_shift;
         }
+        self.plastic = plastic;
     }
 
     /// Bytes used by the synapse arrays (targets, weights, delays, row pointers).
